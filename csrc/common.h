@@ -1,0 +1,74 @@
+/* Shared definitions of the rbmfast C kernels.
+ *
+ * Kernels take raw pointers and sizes, never Python objects, and return an
+ * int status (RBM_OK on success).  Arrays are C order with the batch axis
+ * first: a batch of B states of a layer of n units is a B x n array with a
+ * leading dimension (row stride, in elements) of at least n.
+ */
+#ifndef RBMFAST_COMMON_H
+#define RBMFAST_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define RBM_OK 0
+#define RBM_ERR_ALLOC 1      /* malloc failed */
+#define RBM_ERR_ARG 2        /* invalid size or layer kind */
+#define RBM_ERR_NONFINITE 3  /* a NaN or infinity was produced or found */
+
+/* Layer kinds; the numbering is shared with rbmfast/layers. */
+#define RBM_BINARY 0
+#define RBM_SPIN 1
+#define RBM_GAUSSIAN 2
+
+/* Column blocks of this many units are the unit of work of the reductions
+ * over the batch.  It is fixed, so that every column is summed over the rows
+ * in the same order whatever the number of threads. */
+#define RBM_COLUMN_BLOCK 64
+
+/* Chains are sampled, and batches multiplied, in chunks of this many rows,
+ * fixed for the same reason. */
+#define RBM_ROW_CHUNK 64
+
+/* Fortran BLAS gemm, as exported by scipy.linalg.cython_blas. */
+typedef void (*rbm_sgemm_t)(char *, char *, int *, int *, int *, float *,
+                            float *, int *, float *, int *, float *, float *,
+                            int *);
+typedef void (*rbm_dgemm_t)(char *, char *, int *, int *, int *, double *,
+                            double *, int *, double *, int *, double *,
+                            double *, int *);
+
+/* Parameters of one layer: kind, number of units and up to four parameter
+ * vectors of length n (Binary/Spin: fields; Gaussian: fields, precisions). */
+typedef struct {
+    int kind;
+    int n;
+    const float *p[4];
+} rbm_layer_f32;
+
+typedef struct {
+    int kind;
+    int n;
+    const double *p[4];
+} rbm_layer_f64;
+
+/* Key and first counter value of a counter-based random stream. */
+typedef struct {
+    uint32_t key[2];
+    uint64_t call;
+} rbm_stream;
+
+static inline int rbm_threads(int n_threads) {
+#ifdef _OPENMP
+    return n_threads > 0 ? n_threads : omp_get_max_threads();
+#else
+    (void)n_threads;
+    return 1;
+#endif
+}
+
+#endif

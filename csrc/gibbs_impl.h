@@ -1,0 +1,102 @@
+/* Fused block-Gibbs sweeps over a batch of chains, REAL-templated.
+ *
+ * One sweep is h ~ p(h | v), then v ~ p(v | h).  The chains are cut into
+ * chunks of RBM_ROW_CHUNK rows and each OpenMP thread runs all the sweeps
+ * of its chunks, calling the (single-threaded) BLAS for the chunk's two
+ * products, so the chunk stays in cache and threads never wait for each
+ * other.  The chunk size does not depend on the number of threads, and
+ * sweep s draws hidden units from stream call + 2 s and visible units from
+ * call + 2 s + 1 at the chain's own stream row, so the result is the same
+ * for any number of threads.
+ */
+
+/* Wt (M x N) = W^T for W (N x M), in cache blocks. */
+static void FN(transpose)(int N, int M, const REAL *W, REAL *Wt,
+                          int n_threads) {
+    const int T = 32;
+#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads))
+    for (int i0 = 0; i0 < N; i0 += T)
+        for (int j0 = 0; j0 < M; j0 += T)
+            for (int i = i0; i < i0 + T && i < N; i++)
+                for (int j = j0; j < j0 + T && j < M; j++)
+                    Wt[(size_t)j * N + i] = W[(size_t)i * M + j];
+}
+
+/* Sample rows [b0, b1) of layer L from I into x (ld L->n), then clamp. */
+static void FN(sample_chunk)(const LAYER *L, int b0, int b1, const REAL *I,
+                             REAL *x, const rbm_stream *s, uint32_t row0,
+                             int n_clamp, const int *idx, const REAL *val,
+                             int ld, void *scratch) {
+    for (int b = b0; b < b1; b++) {
+        REAL *xb = x + (size_t)b * L->n;
+        FN(sample_row)(L, I + (size_t)b * L->n, xb, s, row0 + (uint32_t)b,
+                       scratch);
+        const REAL *vb = val + (size_t)b * ld;
+        for (int c = 0; c < n_clamp; c++) xb[idx[c]] = vb[c];
+    }
+}
+
+/* Run n_steps sweeps on B chains.
+ *   vis, hid   layers (n_visible = N, n_hidden = M)
+ *   W          in, N x M weights
+ *   v          in/out, B x N visible states
+ *   h          out, B x M hidden states of the last sweep
+ *   Ih, Iv     scratch, B x M and B x N
+ *   s          stream; sweep s uses calls s->call + 2 s and + 2 s + 1
+ *   row0       stream row number of chain 0
+ *   n_clamp, clamp_idx, clamp_val, clamp_ld
+ *              hidden units held fixed after each hidden sampling step:
+ *              h[b, clamp_idx[c]] = clamp_val[b * clamp_ld + c]
+ *              (clamp_ld = 0 gives every chain the same values)
+ *   gemm       a single-threaded BLAS gemm: it is called from inside the
+ *              OpenMP region
+ */
+int FN(rbm_gibbs)(const LAYER *vis, const LAYER *hid, const REAL *W, int B,
+                  REAL *v, REAL *h, REAL *Ih, REAL *Iv, int n_steps,
+                  const rbm_stream *s, uint32_t row0, int n_clamp,
+                  const int *clamp_idx, const REAL *clamp_val, int clamp_ld,
+                  GEMM_T gemm, int n_threads) {
+    int N = vis->n, M = hid->n, status;
+    if ((status = FN(rbm_layer_check)(vis)) != RBM_OK) return status;
+    if ((status = FN(rbm_layer_check)(hid)) != RBM_OK) return status;
+    for (int c = 0; c < n_clamp; c++)
+        if (clamp_idx[c] < 0 || clamp_idx[c] >= M) return RBM_ERR_ARG;
+    REAL *Wt = (REAL *)malloc((size_t)N * M * sizeof(REAL));
+    if (Wt == NULL) return RBM_ERR_ALLOC;
+    FN(transpose)(N, M, W, Wt, n_threads);
+
+    int n_chunks = (B + RBM_ROW_CHUNK - 1) / RBM_ROW_CHUNK;
+    size_t bytes = FN(row_scratch_bytes)(N > M ? N : M);
+    int failed = 0;
+#pragma omp parallel num_threads(rbm_threads(n_threads)) reduction(| : failed)
+    {
+        void *scratch = malloc(bytes);
+        failed = scratch == NULL;
+#pragma omp for schedule(static)
+        for (int chunk = 0; chunk < n_chunks; chunk++) {
+            if (scratch == NULL) continue;
+            int b0 = chunk * RBM_ROW_CHUNK;
+            int b1 = b0 + RBM_ROW_CHUNK < B ? b0 + RBM_ROW_CHUNK : B;
+            int rows = b1 - b0;
+            REAL *vc = v + (size_t)b0 * N, *hc = h + (size_t)b0 * M;
+            REAL *Ihc = Ih + (size_t)b0 * M, *Ivc = Iv + (size_t)b0 * N;
+            const REAL *clamp_c =
+                n_clamp > 0 ? clamp_val + (size_t)b0 * clamp_ld : NULL;
+            for (int step = 0; step < n_steps; step++) {
+                rbm_stream sh = {{s->key[0], s->key[1]},
+                                 s->call + 2 * (uint64_t)step};
+                rbm_stream sv = {{s->key[0], s->key[1]}, sh.call + 1};
+                FN(gemm_xw)(gemm, rows, N, M, 1, vc, N, W, 0, Ihc, M);
+                FN(sample_chunk)(hid, 0, rows, Ihc, hc, &sh, row0 + b0,
+                                 n_clamp, clamp_idx, clamp_c, clamp_ld,
+                                 scratch);
+                FN(gemm_xw)(gemm, rows, M, N, 1, hc, M, Wt, 0, Ivc, N);
+                FN(sample_chunk)(vis, 0, rows, Ivc, vc, &sv, row0 + b0, 0,
+                                 NULL, NULL, 0, scratch);
+            }
+        }
+        free(scratch);
+    }
+    free(Wt);
+    return failed ? RBM_ERR_ALLOC : RBM_OK;
+}

@@ -1,0 +1,139 @@
+/* Likelihood-gradient accumulation for one phase (data or chains),
+ * REAL-templated.
+ *
+ * With c_b the coefficient of row b (data: -w_b / sum w; chains: +1 / n),
+ * the gradient of the negative log-likelihood is the sum of the two phases
+ * of
+ *   dW[i, mu]  = sum_b c_b x[b, i] E[h_mu | x_b]
+ *   stats[p]   = sum_b c_b s_p(b),   s_p = -dU/dp of the unit,
+ * evaluated at the states (visible) or as conditional expectations given
+ * the inputs (hidden): s_theta = x, and for Gaussian units s_gamma = -x^2/2
+ * (hidden: -(E[h]^2 + Var[h]) / 2).  stats has two rows of n units, one per
+ * parameter vector.  Sums over rows run over fixed column blocks, each in
+ * row order, so they are the same for every number of threads.
+ */
+
+/* Hidden moments of columns [j0, j1): H[b, j] = c_b E[h_j | I_b], stats. */
+static void FN(hidden_stats_block)(const LAYER *L, int B, const REAL *I,
+                                   const REAL *c, REAL *H, double *stats,
+                                   int j0, int j1) {
+    int M = L->n, n = j1 - j0;
+    const REAL *theta = L->p[0] + j0, *gamma = L->p[1];
+    double *st0 = stats + j0, *st1 = stats + M + j0;
+    for (int b = 0; b < B; b++) {
+        const REAL *Ib = I + (size_t)b * M + j0;
+        REAL *Hb = H + (size_t)b * M + j0;
+        REAL cb = c[b];
+        if (L->kind == RBM_GAUSSIAN) {
+            const REAL *g = gamma + j0;
+            for (int j = 0; j < n; j++) {
+                double mu = ((double)theta[j] + Ib[j]) / g[j];
+                Hb[j] = (REAL)(cb * mu);
+                st0[j] += cb * mu;
+                st1[j] -= cb * 0.5 * (mu * mu + 1.0 / g[j]);
+            }
+            continue;
+        }
+        int spin = L->kind == RBM_SPIN;
+        /* Hb holds sigmoid(x) (Binary) or sigmoid(2 x) (Spin) first */
+        FN(sigmoid_row)(n, theta, Ib, spin ? (REAL)2 : (REAL)1, Hb);
+        for (int j = 0; j < n; j++) {
+            REAL mu = spin ? 2 * Hb[j] - 1 : Hb[j];
+            st0[j] += (double)cb * mu;
+            Hb[j] = cb * mu;
+        }
+    }
+}
+
+/* Visible statistics of columns [j0, j1) from states X (B x N, ldx). */
+static void FN(visible_stats_block)(const LAYER *L, int B, const REAL *X,
+                                    int ldx, const REAL *c, double *stats,
+                                    int j0, int j1) {
+    int N = L->n;
+    for (int b = 0; b < B; b++) {
+        const REAL *Xb = X + (size_t)b * ldx;
+        double cb = (double)c[b];
+        for (int j = j0; j < j1; j++) {
+            stats[j] += cb * Xb[j];
+            if (L->kind == RBM_GAUSSIAN)
+                stats[N + j] -= cb * 0.5 * (double)Xb[j] * Xb[j];
+        }
+    }
+}
+
+/* Add one phase to the gradient.
+ *   X          in, B x N states (ldx), c in, B row coefficients
+ *   Ih, H      scratch, B x M: inputs X W, then c_b E[h | X_b]
+ *   dW         in/out, N x M; overwritten when accumulate = 0
+ *   stats_v    in/out, 2 x N;  stats_h in/out, 2 x M (always accumulated)
+ *   gemm       single-threaded BLAS gemm, called inside the OpenMP region
+ * The products run on fixed chunks: rows of X for I = X W, rows of dW
+ * (visible units) for dW += X^T H.
+ */
+int FN(rbm_phase_gradient)(const LAYER *vis, const LAYER *hid, const REAL *W,
+                           int B, const REAL *X, int ldx, const REAL *c,
+                           REAL *Ih, REAL *H, REAL *dW, int accumulate,
+                           double *stats_v, double *stats_h, GEMM_T gemm,
+                           int n_threads) {
+    int N = vis->n, M = hid->n, status;
+    if ((status = FN(rbm_layer_check)(vis)) != RBM_OK) return status;
+    if ((status = FN(rbm_layer_check)(hid)) != RBM_OK) return status;
+    int n_rchunks = (B + RBM_ROW_CHUNK - 1) / RBM_ROW_CHUNK;
+    int n_hblocks = (M + RBM_COLUMN_BLOCK - 1) / RBM_COLUMN_BLOCK;
+    int n_vblocks = (N + RBM_COLUMN_BLOCK - 1) / RBM_COLUMN_BLOCK;
+    int n_wchunks = (N + 2 * RBM_COLUMN_BLOCK - 1) / (2 * RBM_COLUMN_BLOCK);
+    REAL beta = accumulate ? 1 : 0;
+
+#pragma omp parallel num_threads(rbm_threads(n_threads))
+    {
+#pragma omp for schedule(static)
+        for (int k = 0; k < n_rchunks; k++) {
+            int b0 = k * RBM_ROW_CHUNK;
+            int rows = b0 + RBM_ROW_CHUNK < B ? RBM_ROW_CHUNK : B - b0;
+            FN(gemm_xw)(gemm, rows, N, M, 1, X + (size_t)b0 * ldx, ldx, W, 0,
+                        Ih + (size_t)b0 * M, M);
+        }
+#pragma omp for schedule(static) nowait
+        for (int k = 0; k < n_hblocks; k++) {
+            int j0 = k * RBM_COLUMN_BLOCK;
+            int j1 = j0 + RBM_COLUMN_BLOCK < M ? j0 + RBM_COLUMN_BLOCK : M;
+            FN(hidden_stats_block)(hid, B, Ih, c, H, stats_h, j0, j1);
+        }
+#pragma omp for schedule(static)
+        for (int k = 0; k < n_vblocks; k++) {
+            int j0 = k * RBM_COLUMN_BLOCK;
+            int j1 = j0 + RBM_COLUMN_BLOCK < N ? j0 + RBM_COLUMN_BLOCK : N;
+            FN(visible_stats_block)(vis, B, X, ldx, c, stats_v, j0, j1);
+        }
+#pragma omp for schedule(static)
+        for (int k = 0; k < n_wchunks; k++) {
+            int i0 = k * 2 * RBM_COLUMN_BLOCK;
+            int n = i0 + 2 * RBM_COLUMN_BLOCK < N ? 2 * RBM_COLUMN_BLOCK : N - i0;
+            FN(gemm_xth)(gemm, B, n, M, 1, X + i0, ldx, H, M, beta,
+                         dW + (size_t)i0 * M);
+        }
+    }
+    return RBM_OK;
+}
+
+/* F(x_b) = U_v(x_b) - sum_mu Gamma_mu(I_mu(x_b)) for B rows; Ih scratch;
+ * gemm is single-threaded, called inside the OpenMP region. */
+int FN(rbm_free_energy)(const LAYER *vis, const LAYER *hid, const REAL *W,
+                        int B, const REAL *X, int ldx, REAL *Ih, double *out,
+                        GEMM_T gemm, int n_threads) {
+    int N = vis->n, M = hid->n, status;
+    if ((status = FN(rbm_layer_check)(vis)) != RBM_OK) return status;
+    if ((status = FN(rbm_layer_check)(hid)) != RBM_OK) return status;
+    int n_rchunks = (B + RBM_ROW_CHUNK - 1) / RBM_ROW_CHUNK;
+#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads))
+    for (int k = 0; k < n_rchunks; k++) {
+        int b0 = k * RBM_ROW_CHUNK;
+        int b1 = b0 + RBM_ROW_CHUNK < B ? b0 + RBM_ROW_CHUNK : B;
+        FN(gemm_xw)(gemm, b1 - b0, N, M, 1, X + (size_t)b0 * ldx, ldx, W, 0,
+                    Ih + (size_t)b0 * M, M);
+        for (int b = b0; b < b1; b++)
+            out[b] = FN(energy_row)(vis, X + (size_t)b * ldx) -
+                     FN(cgf_row)(hid, Ih + (size_t)b * M);
+    }
+    return RBM_OK;
+}

@@ -1,0 +1,68 @@
+# Shared by the wrapper modules (included, so each module has its own copy):
+# turning (kind, params) into C layer structs, stream structs, statuses into
+# exceptions, and the BLAS gemm pointers.
+from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
+
+import numpy as np
+from scipy.linalg import cython_blas as _cython_blas
+
+
+class KernelError(RuntimeError):
+    """A C kernel returned a nonzero status."""
+
+
+cdef void *_capsule_pointer(str name) except NULL:
+    capsule = _cython_blas.__pyx_capi__[name]
+    return PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
+
+
+cdef rbm_sgemm_t SGEMM = <rbm_sgemm_t>_capsule_pointer("sgemm")
+cdef rbm_dgemm_t DGEMM = <rbm_dgemm_t>_capsule_pointer("dgemm")
+
+
+cdef int check_status(int status, str function) except -1:
+    if status == RBM_OK:
+        return 0
+    if status == RBM_ERR_ALLOC:
+        raise MemoryError(f"{function}: out of memory for scratch buffers")
+    if status == RBM_ERR_NONFINITE:
+        raise FloatingPointError(f"{function}: a parameter became NaN or infinite")
+    raise KernelError(f"{function} failed with status {status} (invalid arguments)")
+
+
+cdef rbm_layer_f32 layer_f32(int kind, tuple params, int n) except *:
+    cdef rbm_layer_f32 L
+    cdef const float[::1] a
+    L.kind = kind
+    L.n = n
+    for i in range(4):
+        L.p[i] = NULL
+    for i, arr in enumerate(params):
+        a = arr
+        if a.shape[0] != n:
+            raise ValueError(f"layer parameter {i} has {a.shape[0]} units, expected {n}")
+        L.p[i] = &a[0]
+    return L
+
+
+cdef rbm_layer_f64 layer_f64(int kind, tuple params, int n) except *:
+    cdef rbm_layer_f64 L
+    cdef const double[::1] a
+    L.kind = kind
+    L.n = n
+    for i in range(4):
+        L.p[i] = NULL
+    for i, arr in enumerate(params):
+        a = arr
+        if a.shape[0] != n:
+            raise ValueError(f"layer parameter {i} has {a.shape[0]} units, expected {n}")
+        L.p[i] = &a[0]
+    return L
+
+
+cdef rbm_stream make_stream(key, unsigned long long call) except *:
+    cdef rbm_stream s
+    s.key[0] = <uint32_t>int(key[0])
+    s.key[1] = <uint32_t>int(key[1])
+    s.call = call
+    return s

@@ -1,0 +1,118 @@
+"""Plain training configuration: a dataclass of numbers and strings.
+
+A run is a function of a TrainConfig and the data, so a config can be saved
+as JSON, sent to another process and replayed there.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+__all__ = ["TrainConfig"]
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one training run.
+
+    Model: `visible`, `hidden` ('binary', 'spin', 'gaussian'), `n_hidden`,
+    `dtype` ('float32' or 'float64').  Sampling: `method` ('pcd' or 'cd'),
+    `n_gibbs` sweeps per update (k), `n_chains` persistent chains (default
+    the batch size).  Schedule: `n_epochs` passes over the data in shuffled
+    minibatches of `batch_size`; the learning rate `lr` decays geometrically
+    to `lr_final` (default lr / 10) over the updates after the fraction
+    `lr_decay_start` of training.  Regularisers: `l2_fields` on the visible
+    fields, `l1_weights`, `l2_weights` and the L1-squared penalty
+    (`l1sq_weights` / (2 N)) sum_mu (sum_i |W_i mu|)^2.  Constraints:
+    `n_free` free hidden units (None: no constraint), `lambda_Q` for the
+    second-order penalty, `Q_rank` for a low-rank Q.  `weight_scale` sets the
+    initial weights, N(0, 1) weight_scale / sqrt(mean |v|^2).
+    """
+
+    n_hidden: int = 100
+    visible: str = "binary"
+    hidden: str = "binary"
+    dtype: str = "float32"
+    method: str = "pcd"
+    n_gibbs: int = 1
+    n_chains: int | None = None
+    n_epochs: int = 10
+    batch_size: int = 256
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    lr_final: float | None = None
+    lr_decay_start: float = 0.5
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    momentum: float = 0.0
+    l2_fields: float = 0.0
+    l1_weights: float = 0.0
+    l2_weights: float = 0.0
+    l1sq_weights: float = 0.0
+    weight_scale: float = 0.1
+    n_free: int | None = None
+    lambda_Q: float = 0.0
+    Q_rank: int | None = None
+    seed: int = 0
+    n_threads: int | None = None
+
+    def to_dict(self):
+        """Return the config as a JSON-serialisable dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        """Build a config from :meth:`to_dict` output, rejecting unknown keys."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"unknown training settings {unknown}; known: {sorted(names)}")
+        return cls(**values)
+
+    def validate(self, n_samples=None):
+        """Raise ValueError naming the first invalid setting."""
+        _positive_int("n_hidden", self.n_hidden)
+        _positive_int("n_epochs", self.n_epochs)
+        _positive_int("batch_size", self.batch_size)
+        _positive_int("n_gibbs", self.n_gibbs)
+        if self.n_chains is not None:
+            _positive_int("n_chains", self.n_chains)
+        _choice("method", self.method, ("pcd", "cd"))
+        _choice("optimizer", self.optimizer, ("adam", "sgd"))
+        _choice("dtype", self.dtype, ("float32", "float64"))
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.lr_final is not None and not self.lr_final > 0:
+            raise ValueError(f"lr_final must be > 0, got {self.lr_final}")
+        if not 0 <= self.lr_decay_start <= 1:
+            raise ValueError(f"lr_decay_start must be in [0, 1], got {self.lr_decay_start}")
+        for name in ("l2_fields", "l1_weights", "l2_weights", "l1sq_weights",
+                     "lambda_Q"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not self.weight_scale >= 0:
+            raise ValueError(f"weight_scale must be >= 0, got {self.weight_scale}")
+        if self.n_free is not None and not 0 <= self.n_free <= self.n_hidden:
+            raise ValueError(
+                f"n_free = {self.n_free} must be between 0 and n_hidden = {self.n_hidden}"
+            )
+        if n_samples is not None and self.batch_size > n_samples:
+            raise ValueError(
+                f"batch_size = {self.batch_size} is larger than the {n_samples} "
+                "training samples; use a smaller batch"
+            )
+
+    def final_lr(self):
+        """Return the learning rate at the end of training."""
+        return self.lr / 10 if self.lr_final is None else self.lr_final
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")

@@ -1,0 +1,354 @@
+"""Disentangling constraints on groups of hidden units.
+
+A label u is disentangled from a group G of hidden units when their inputs
+I_G(v) = v W_G carry no information on it.  First order: q^T W_G = 0 with
+q = Cov(v, u) (N x K), which makes the class-conditional means of I_mu equal;
+it is enforced exactly by projecting W_G onto the null space of q^T after
+every update.  Second order: W_mu^T Q_k W_mu = 0 with
+Q_k = Cov(u_k, (v - <v>)(v - <v>)^T), which equalises the class-conditional
+variances; it is a soft penalty (lambda_Q / 2) sum_k ||W_G^T Q_k W_G||_F^2.
+Units in no group are free: they are where the label information goes.
+
+Weights of Potts layers (N, q, M) are flattened to (N q, M) here, with q
+and Q indexed by the same flattened visible axis.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from rbmfast.labels import check_weights, label_covariance_matrix, label_matrix
+from rbmfast.labels import label_second_moment
+
+__all__ = ["ConstraintGroup", "Constraints", "label_constraints", "DEFAULT_MAX_Q_BYTES"]
+
+#: largest float64 storage of the Q matrices that is built without a rank
+DEFAULT_MAX_Q_BYTES = 2**30
+
+
+class ConstraintGroup:
+    """A group of hidden units with its first- and second-order constraints.
+
+    Parameters
+    ----------
+    units : array_like of int, shape (G,)
+        Hidden unit indices of the group.
+    q : ndarray, shape (n_visible, K), optional
+        First-order constraint vectors; ``None`` or all zeros means none.
+    Q : ndarray, shape (K2, n_visible, n_visible), optional
+        Second-order matrices (symmetric).
+    Q_factors : tuple (vectors (K2, n_visible, r), values (K2, r)), optional
+        Low-rank Q_k = V_k diag(s_k) V_k^T, instead of `Q`.
+    lambda_Q : float
+        Strength of the second-order penalty.
+    """
+
+    def __init__(self, units, q=None, Q=None, Q_factors=None, lambda_Q=0.0):
+        units = np.asarray(units)
+        if units.ndim != 1 or units.size == 0 or not np.issubdtype(units.dtype, np.integer):
+            raise ValueError(f"group units must be a non-empty 1-D integer array, got {units!r}")
+        if np.unique(units).size != units.size:
+            raise ValueError(f"group units {units.tolist()} contain duplicates")
+        self.units = np.sort(units.astype(np.int64))
+        self.q = None if q is None else _finite_matrix(q, "q", 2)
+        if Q is not None and Q_factors is not None:
+            raise ValueError("give Q or Q_factors, not both")
+        self.Q = None if Q is None else _finite_matrix(Q, "Q", 3)
+        self.Q_factors = None
+        if Q_factors is not None:
+            vectors, values = Q_factors
+            self.Q_factors = (_finite_matrix(vectors, "Q vectors", 3),
+                              _finite_matrix(values, "Q values", 2))
+        if not lambda_Q >= 0:
+            raise ValueError(f"lambda_Q must be >= 0, got {lambda_Q}")
+        self.lambda_Q = float(lambda_Q)
+        if self.lambda_Q == 0 and (self.Q is not None or self.Q_factors is not None):
+            warnings.warn("second-order matrices Q were given with lambda_Q = 0, so "
+                          "they have no effect; set lambda_Q > 0 or drop Q",
+                          stacklevel=2)
+        self._basis = None if self.q is None else _orthonormal_basis(self.q)
+
+    @property
+    def has_penalty(self):
+        return self.lambda_Q > 0 and (self.Q is not None or self.Q_factors is not None)
+
+    def _check_visible(self, n_flat):
+        for name, m in (("q", self.q), ("Q", self.Q)):
+            if m is not None and m.shape[1] != n_flat:
+                raise ValueError(
+                    f"{name} of a constraint group has {m.shape[1]} visible rows, "
+                    f"the weights have {n_flat}"
+                )
+        if self.Q_factors is not None and self.Q_factors[0].shape[1] != n_flat:
+            raise ValueError("Q_factors do not match the number of visible units")
+
+    # -- first order --------------------------------------------------------
+    def project(self, W):
+        """Project W[:, units] (W flattened to (n_visible, M)) in place."""
+        if self._basis is None or self._basis.shape[1] == 0:
+            return
+        basis = self._basis.astype(W.dtype, copy=False)
+        block = _take_columns(W, self.units)
+        block -= basis @ (basis.T @ block)
+        _put_columns(W, self.units, block)
+
+    def violation(self, W):
+        """Return |q^T W_G|_F / (|q|_F |W_G|_F), 0 when W_G or q is zero."""
+        if self.q is None:
+            return 0.0
+        block = W[:, self.units].astype(np.float64)
+        denom = np.linalg.norm(self.q) * np.linalg.norm(block)
+        return float(np.linalg.norm(self.q.T @ block) / denom) if denom > 0 else 0.0
+
+    # -- second order -------------------------------------------------------
+    def _Q_times(self, block):
+        """Yield Q_k @ block for every second-order matrix."""
+        if self.Q is not None:
+            for Qk in self.Q:
+                yield Qk @ block
+        else:
+            vectors, values = self.Q_factors
+            for Vk, sk in zip(vectors, values):
+                yield Vk @ (sk[:, None] * (Vk.T @ block))
+
+    def penalty(self, W):
+        """Return (lambda_Q / 2) sum_k ||W_G^T Q_k W_G||_F^2."""
+        if not self.has_penalty:
+            return 0.0
+        block = W[:, self.units].astype(np.float64)
+        total = sum(np.sum((block.T @ QW) ** 2) for QW in self._Q_times(block))
+        return 0.5 * self.lambda_Q * float(total)
+
+    def add_penalty_gradient(self, W, grad):
+        """Add 2 lambda_Q sum_k Q_k W_G (W_G^T Q_k W_G) to grad[:, units]."""
+        if not self.has_penalty:
+            return
+        block = W[:, self.units].astype(np.float64)
+        g = np.zeros_like(block)
+        for QW in self._Q_times(block):
+            g += QW @ (block.T @ QW)
+        grad[:, self.units] += (2 * self.lambda_Q * g).astype(grad.dtype)
+
+
+class Constraints:
+    """Disjoint constraint groups over the hidden units of an RBM.
+
+    Parameters
+    ----------
+    groups : list of ConstraintGroup
+    n_hidden : int
+        Number of hidden units; units in no group are free.
+    """
+
+    def __init__(self, groups, n_hidden):
+        self.groups = list(groups)
+        self.n_hidden = int(n_hidden)
+        owner = np.full(self.n_hidden, -1)
+        for g, group in enumerate(self.groups):
+            units = group.units
+            if units.min() < 0 or units.max() >= self.n_hidden:
+                raise ValueError(
+                    f"constraint group {g} has units {units.tolist()} outside "
+                    f"0..{self.n_hidden - 1}"
+                )
+            taken = units[owner[units] >= 0]
+            if taken.size:
+                raise ValueError(
+                    f"constraint groups overlap: units {taken.tolist()} are in group "
+                    f"{owner[taken[0]]} and group {g}; groups must be disjoint"
+                )
+            owner[units] = g
+        self.free_units = np.flatnonzero(owner < 0)
+        self.constrained_units = np.flatnonzero(owner >= 0)
+
+    @property
+    def has_penalty(self):
+        return any(group.has_penalty for group in self.groups)
+
+    def check_weights(self, weights):
+        """Raise ValueError when q or Q do not fit `weights`."""
+        flat = _flat(weights)
+        if flat.shape[1] != self.n_hidden:
+            raise ValueError(
+                f"constraints are for {self.n_hidden} hidden units, the weights have "
+                f"{flat.shape[1]}"
+            )
+        for group in self.groups:
+            group._check_visible(flat.shape[0])
+
+    def project(self, weights):
+        """Enforce every first-order constraint on `weights` in place."""
+        flat = _flat(weights)
+        for group in self.groups:
+            group.project(flat)
+
+    def violation(self, weights):
+        """Return the largest relative violation |q^T W_G| / (|q| |W_G|)."""
+        flat = _flat(weights)
+        return max((group.violation(flat) for group in self.groups), default=0.0)
+
+    def penalty(self, weights):
+        """Return the total second-order penalty."""
+        flat = _flat(weights)
+        return sum(group.penalty(flat) for group in self.groups)
+
+    def add_penalty_gradient(self, weights, grad):
+        """Add the second-order penalty gradient to `grad` in place."""
+        flat, gflat = _flat(weights), _flat(grad)
+        for group in self.groups:
+            group.add_penalty_gradient(flat, gflat)
+
+    # -- storage ------------------------------------------------------------
+    def to_arrays(self):
+        """Return (arrays, content) describing the groups for a model file."""
+        arrays, groups = {}, []
+        for g, group in enumerate(self.groups):
+            arrays[f"constraints/{g}/units"] = group.units
+            if group.q is not None:
+                arrays[f"constraints/{g}/q"] = group.q
+            if group.Q is not None:
+                arrays[f"constraints/{g}/Q"] = group.Q
+            if group.Q_factors is not None:
+                arrays[f"constraints/{g}/Q_vectors"] = group.Q_factors[0]
+                arrays[f"constraints/{g}/Q_values"] = group.Q_factors[1]
+            groups.append({"lambda_Q": group.lambda_Q})
+        return arrays, {"n_hidden": self.n_hidden, "groups": groups}
+
+    @classmethod
+    def from_arrays(cls, arrays, content):
+        """Rebuild constraints written by :meth:`to_arrays`."""
+        groups = []
+        for g, meta in enumerate(content["groups"]):
+            prefix = f"constraints/{g}/"
+            factors = None
+            if prefix + "Q_vectors" in arrays:
+                factors = (arrays[prefix + "Q_vectors"], arrays[prefix + "Q_values"])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                groups.append(ConstraintGroup(
+                    arrays[prefix + "units"], q=arrays.get(prefix + "q"),
+                    Q=arrays.get(prefix + "Q"), Q_factors=factors,
+                    lambda_Q=meta["lambda_Q"]))
+        return cls(groups, content["n_hidden"])
+
+
+def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
+                      free_units=None, lambda_Q=0.0, Q_rank=None,
+                      max_Q_bytes=DEFAULT_MAX_Q_BYTES, first_order=True):
+    """Build one constraint group on all hidden units but the free ones.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_samples, n_visible)
+        Training data (Potts data as its one-hot, flattened form).
+    labels : array_like, shape (n_samples,) or (n_samples, L)
+        Categorical labels (one class column dropped: K - 1 constraints) or
+        a float (n_samples, L) array of continuous labels.
+    n_hidden : int
+    n_free : int
+        Number of free units, the first `n_free` hidden units unless
+        `free_units` names them.
+    weights : ndarray, shape (n_samples,), optional
+        Sample weights of the label statistics.
+    lambda_Q : float
+        Second-order penalty strength; Q is only computed when > 0.
+    Q_rank : int, optional
+        Keep the `Q_rank` largest-magnitude eigenpairs of each Q_k.
+    max_Q_bytes : int
+        Reject full Q matrices that would need more float64 storage.
+    first_order : bool
+        Add the hard first-order constraint (False for a penalty alone).
+    """
+    x = np.asarray(data, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"data must be 2-D (n_samples, n_visible), got shape {x.shape}")
+    w = check_weights(weights, x.shape[0])
+    if np.ndim(labels) == 0 or len(labels) != x.shape[0]:
+        raise ValueError(
+            f"labels have length {np.size(labels)} but data has {x.shape[0]} samples"
+        )
+    U, _ = label_matrix(labels, weights=w)
+    free = _free_units(n_hidden, n_free, free_units)
+    units = np.setdiff1d(np.arange(n_hidden), free)
+    if units.size == 0:
+        return Constraints([], n_hidden)
+    q = label_covariance_matrix(x, U, w) if first_order else None
+    Q = factors = None
+    if lambda_Q > 0:
+        Q, factors = _second_order(x, U, w, Q_rank, max_Q_bytes)
+    group = ConstraintGroup(units, q=q, Q=Q, Q_factors=factors, lambda_Q=lambda_Q)
+    return Constraints([group], n_hidden)
+
+
+def _free_units(n_hidden, n_free, free_units):
+    if free_units is not None:
+        free = np.unique(np.asarray(free_units, dtype=np.int64))
+        if free.size and (free.min() < 0 or free.max() >= n_hidden):
+            raise ValueError(f"free units {free.tolist()} outside 0..{n_hidden - 1}")
+        return free
+    if isinstance(n_free, bool) or not isinstance(n_free, (int, np.integer)) or n_free < 0:
+        raise ValueError(f"n_free must be a non-negative integer, got {n_free!r}")
+    if n_free > n_hidden:
+        raise ValueError(
+            f"n_free = {n_free} is more than the {n_hidden} hidden units; "
+            "use at most n_hidden free units"
+        )
+    return np.arange(n_free)
+
+
+def _second_order(x, U, w, rank, max_bytes):
+    n, K = x.shape[1], U.shape[1]
+    full_bytes = 8 * K * n * n
+    if rank is None and full_bytes > max_bytes:
+        raise ValueError(
+            f"second-order matrices Q need {full_bytes / 2**20:.0f} MiB "
+            f"({K} x {n} x {n} float64), over the limit of {max_bytes / 2**20:.0f} "
+            "MiB; pass a low rank (Q_rank) or raise max_Q_bytes"
+        )
+    if rank is None:
+        return np.stack([label_second_moment(x, U[:, k], w) for k in range(K)]), None
+    if not 1 <= rank <= n:
+        raise ValueError(f"Q_rank must be in 1..{n}, got {rank}")
+    vectors, values = [], []
+    for k in range(K):
+        s, V = np.linalg.eigh(label_second_moment(x, U[:, k], w))
+        keep = np.argsort(-np.abs(s))[:rank]
+        vectors.append(V[:, keep])
+        values.append(s[keep])
+    return None, (np.stack(vectors), np.stack(values))
+
+
+def _orthonormal_basis(q):
+    """Return an orthonormal basis (N, r) of the column space of q."""
+    if not np.any(q):
+        return np.zeros((q.shape[0], 0))
+    U, s, _ = np.linalg.svd(q, full_matrices=False)
+    tol = max(q.shape) * np.finfo(np.float64).eps * s[0]
+    return np.ascontiguousarray(U[:, s > tol])
+
+
+def _finite_matrix(m, name, ndim):
+    arr = np.asarray(m, dtype=np.float64)
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains non-finite values")
+    return arr
+
+
+def _flat(weights):
+    return weights.reshape(-1, weights.shape[-1])
+
+
+def _take_columns(W, units):
+    if units[-1] - units[0] + 1 == units.size:
+        return W[:, units[0]:units[-1] + 1].copy()
+    return W[:, units]
+
+
+def _put_columns(W, units, block):
+    if units[-1] - units[0] + 1 == units.size:
+        W[:, units[0]:units[-1] + 1] = block
+    else:
+        W[:, units] = block

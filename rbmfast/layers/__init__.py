@@ -1,0 +1,29 @@
+"""Layer types: Binary, Spin and Gaussian units behind one interface."""
+from rbmfast.layers.base import Layer
+from rbmfast.layers.discrete import Binary, Spin
+from rbmfast.layers.gaussian import Gaussian
+
+LAYER_TYPES = {"binary": Binary, "spin": Spin, "gaussian": Gaussian}
+
+
+def layer_from_name(name, n, dtype):
+    """Return a new layer of type `name` ('binary', 'spin', 'gaussian')."""
+    try:
+        cls = LAYER_TYPES[str(name).lower()]
+    except KeyError:
+        raise ValueError(
+            f"unknown layer type {name!r}; choose one of {sorted(LAYER_TYPES)}"
+        ) from None
+    return cls(n, dtype=dtype)
+
+
+def layer_name(layer):
+    """Return the registry name of `layer` (inverse of layer_from_name)."""
+    for name, cls in LAYER_TYPES.items():
+        if type(layer) is cls:
+            return name
+    raise TypeError(f"{type(layer).__name__} is not a registered layer type")
+
+
+__all__ = ["Layer", "Binary", "Spin", "Gaussian", "LAYER_TYPES", "layer_from_name",
+           "layer_name"]

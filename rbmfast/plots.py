@@ -1,0 +1,618 @@
+"""Write PNG figures for training reports.
+
+Every function builds a ``matplotlib.figure.Figure`` directly and saves it with
+``Figure.savefig``. No pyplot state is created and no backend is selected, so the
+functions work in headless processes and do not change the caller's matplotlib
+configuration. Files are always written as PNG at 100 dpi, whatever the suffix of
+``path``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.colors import Colormap
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+__all__ = [
+    "plot_image_grid",
+    "plot_input_histograms",
+    "plot_training_curves",
+    "plot_weight_images",
+]
+
+DPI = 100
+MAX_HISTOGRAM_COLUMNS = 6
+MAX_WEIGHT_COLUMNS = 10
+
+# Display width of one image in the mosaic figures, in inches.
+_CELL_INCHES = 0.6
+# Font size of the per-image titles of plot_weight_images, in points.
+_WEIGHT_TITLE_POINTS = 6
+# Color of the gaps between mosaic cells and of unused cells.
+_GAP_COLOR = "lightgray"
+_DIVERGING_COLORMAP = "RdBu_r"
+
+
+# --------------------------------------------------------------------------------------
+# Public figures
+# --------------------------------------------------------------------------------------
+
+
+def plot_input_histograms(
+    inputs: np.ndarray,
+    labels: np.ndarray,
+    unit_indices: Sequence[int],
+    path: str | os.PathLike[str],
+    unit_names: Sequence[str] | None = None,
+    class_names: Sequence[str] | None = None,
+    bins: int = 40,
+    title: str | None = None,
+) -> Path:
+    """Plot per-class histograms of the inputs to selected hidden units.
+
+    Each selected unit gets one subplot, laid out in a grid of at most
+    `MAX_HISTOGRAM_COLUMNS` columns. A subplot overlays one step histogram per class
+    present in ``labels``, normalized to unit area (``density=True``), over bin edges
+    shared by all classes of that unit.
+
+    Parameters
+    ----------
+    inputs : numpy.ndarray, shape (n_samples, n_hidden), float
+        Total input to each hidden unit (``v @ W + c``), all finite.
+    labels : numpy.ndarray, shape (n_samples,), int
+        Class of each sample.
+    unit_indices : sequence of int
+        Hidden units to plot, each in ``[0, n_hidden)``. At least one.
+    path : str or os.PathLike
+        PNG file to write.
+    unit_names : sequence of str, optional
+        Subplot titles, one per entry of ``unit_indices``. Default ``"unit <index>"``.
+    class_names : sequence of str, optional
+        Legend entries indexed by class label, so ``class_names[k]`` names label
+        ``k``. Labels must then be in ``[0, len(class_names))``. Default: the label
+        values.
+    bins : int, default 40
+        Number of histogram bins per unit.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a ``Path``.
+
+    Raises
+    ------
+    ValueError
+        If an array has the wrong shape or dtype, ``inputs`` contains NaN or infinity,
+        an index or label is out of range, or a name list has the wrong length.
+    """
+    inputs = _as_float_matrix("inputs", inputs)
+    labels = _as_labels(labels, inputs.shape[0])
+    units = _as_unit_indices(unit_indices, inputs.shape[1])
+    if not np.all(np.isfinite(inputs[:, units])):
+        raise ValueError(
+            "inputs contains NaN or infinity in the selected units; "
+            "histograms need finite values"
+        )
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+    titles = _names_or_default("unit_names", unit_names, units, "unit {}")
+    classes = np.unique(labels)
+    legend_names = _class_legend_names(classes, class_names)
+    colors = _class_colors(len(classes))
+
+    n_columns = min(MAX_HISTOGRAM_COLUMNS, len(units))
+    n_rows = math.ceil(len(units) / n_columns)
+    figure = Figure(
+        figsize=(2.6 * n_columns + 1.6, 2.1 * n_rows + 0.4),
+        dpi=DPI,
+        layout="constrained",
+    )
+    axes_grid = figure.subplots(n_rows, n_columns, squeeze=False)
+    for position, axes in enumerate(axes_grid.flat):
+        if position >= len(units):
+            axes.set_visible(False)
+            continue
+        column = inputs[:, units[position]]
+        edges = np.histogram_bin_edges(column, bins=int(bins))
+        for class_label, name, color in zip(classes, legend_names, colors):
+            axes.hist(
+                column[labels == class_label],
+                bins=edges,
+                density=True,
+                histtype="step",
+                color=color,
+                label=name,
+            )
+        axes.set_title(titles[position], fontsize="medium")
+        axes.tick_params(labelsize="small")
+    handles, legend_labels = axes_grid.flat[0].get_legend_handles_labels()
+    figure.legend(handles, legend_labels, loc="outside right upper", fontsize="small")
+    if title is not None:
+        figure.suptitle(title)
+    return _save(figure, path)
+
+
+def plot_image_grid(
+    images: np.ndarray,
+    path: str | os.PathLike[str],
+    image_shape: Sequence[int],
+    n_rows: int | None = None,
+    row_labels: Sequence[str] | None = None,
+    cmap: str | Colormap = "gray_r",
+    title: str | None = None,
+) -> Path:
+    """Plot images as a grid, filled row by row.
+
+    Parameters
+    ----------
+    images : numpy.ndarray, shape (n_images, height * width), float
+        Flattened images (row-major) with values in ``[0, 1]``. Values outside that
+        range are shown with the color of the nearest end of the colormap.
+    path : str or os.PathLike
+        PNG file to write.
+    image_shape : sequence of int
+        ``(height, width)`` of one image.
+    n_rows : int, optional
+        Number of grid rows, in ``[1, n_images]``. Default ``len(row_labels)`` if
+        ``row_labels`` is given, else ``ceil(sqrt(n_images))``. The number of columns
+        is ``ceil(n_images / n_rows)``. Cells after the last image are left blank.
+    row_labels : sequence of str, optional
+        One label per grid row, shown left of the row, for example the class that was
+        clamped while sampling that row.
+    cmap : str or matplotlib.colors.Colormap, default "gray_r"
+        Colormap for the pixel values, with 0 and 1 at its ends.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a ``Path``.
+
+    Raises
+    ------
+    ValueError
+        If ``images`` is not 2-D with ``height * width`` columns and at least one row,
+        ``image_shape`` is invalid, ``n_rows`` is out of range, or ``row_labels``
+        does not have ``n_rows`` entries.
+    """
+    height, width = _as_image_shape(image_shape)
+    images = _as_float_matrix("images", images)
+    _check_width("images", images, height, width)
+    n_images = images.shape[0]
+    if n_rows is None and row_labels is not None:
+        n_rows = len(row_labels)
+    elif n_rows is None:
+        n_rows = math.isqrt(n_images - 1) + 1  # ceil(sqrt(n_images))
+    n_rows = _as_row_count(n_rows, n_images)
+    if row_labels is not None and len(row_labels) != n_rows:
+        raise ValueError(
+            f"row_labels has {len(row_labels)} entries but the grid has {n_rows} rows; "
+            "give one label per row"
+        )
+    n_columns = math.ceil(n_images / n_rows)
+    gap = 1
+    mosaic = _tile(images.reshape(n_images, height, width), n_columns, n_rows, gap, gap)
+
+    label_inches = 0.0 if row_labels is None else 0.8
+    figure = _mosaic_figure(mosaic, width, label_inches, title)
+    axes = figure.add_subplot()
+    axes.imshow(
+        mosaic,
+        cmap=_with_gap_color(cmap),
+        vmin=0.0,
+        vmax=1.0,
+        interpolation="nearest",
+    )
+    _hide_frame(axes)
+    if row_labels is not None:
+        # Pixel centers are at integer data coordinates.
+        centers = [row * (height + gap) + (height - 1) / 2 for row in range(n_rows)]
+        axes.set_yticks(centers, [str(label) for label in row_labels])
+        axes.tick_params(axis="y", length=0, labelsize="small")
+    if title is not None:
+        figure.suptitle(title)
+    return _save(figure, path)
+
+
+def plot_weight_images(
+    weights: np.ndarray,
+    path: str | os.PathLike[str],
+    image_shape: Sequence[int],
+    unit_indices: Sequence[int] | None = None,
+    titles: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Path:
+    """Plot the weights of selected hidden units as images.
+
+    Column ``j`` of ``weights`` is reshaped to ``image_shape`` and divided by its
+    maximum absolute value, then drawn with a diverging colormap from -1 (blue) to 1
+    (red), so zero is near-white in every image. This is the same picture as a per-image
+    symmetric scale with ``vmax = max |w|``. Images are laid out in a grid of at most
+    `MAX_WEIGHT_COLUMNS` columns with one shared colorbar.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray, shape (n_visible, n_hidden), float
+        Weight matrix, all finite, with ``n_visible == height * width``.
+    path : str or os.PathLike
+        PNG file to write.
+    image_shape : sequence of int
+        ``(height, width)`` of one image.
+    unit_indices : sequence of int, optional
+        Hidden units to plot, each in ``[0, n_hidden)``. Default: all units.
+    titles : sequence of str, optional
+        One title per plotted unit, written above its image. Default ``"<index>"``.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a ``Path``.
+
+    Raises
+    ------
+    ValueError
+        If ``weights`` is not 2-D with ``height * width`` rows, contains NaN or
+        infinity, ``image_shape`` is invalid, an index is out of range, or
+        ``titles`` has the wrong length.
+    """
+    height, width = _as_image_shape(image_shape)
+    weights = _as_float_matrix("weights", weights)
+    if weights.shape[0] != height * width:
+        raise ValueError(
+            f"weights has {weights.shape[0]} rows but image_shape {(height, width)} "
+            f"has {height * width} pixels; pass weights of shape "
+            "(n_visible, n_hidden) with n_visible = height * width"
+        )
+    if unit_indices is None:
+        unit_indices = range(weights.shape[1])
+    units = _as_unit_indices(unit_indices, weights.shape[1])
+    selected = weights[:, units].T
+    if not np.all(np.isfinite(selected)):
+        raise ValueError("weights contains NaN or infinity in the selected units")
+    labels = _names_or_default("titles", titles, units, "{}")
+
+    scales = np.max(np.abs(selected), axis=1, keepdims=True)
+    # An all-zero column stays zero instead of dividing by zero.
+    scaled = selected / np.where(scales > 0, scales, 1.0)
+    n_columns = min(MAX_WEIGHT_COLUMNS, len(units))
+    n_rows = math.ceil(len(units) / n_columns)
+    # Each row of images has a gap above it tall enough for the per-image titles.
+    inches_per_pixel = _CELL_INCHES / width
+    title_pixels = math.ceil(1.6 * _WEIGHT_TITLE_POINTS / 72 / inches_per_pixel)
+    mosaic = _tile(
+        scaled.reshape(len(units), height, width),
+        n_columns,
+        n_rows,
+        row_gap=title_pixels,
+        column_gap=1,
+        leading_row_gap=True,
+    )
+
+    figure = _mosaic_figure(mosaic, width, 0.0, title, colorbar=True)
+    axes = figure.add_subplot()
+    image = axes.imshow(
+        mosaic,
+        cmap=_with_gap_color(_DIVERGING_COLORMAP),
+        vmin=-1.0,
+        vmax=1.0,
+        interpolation="nearest",
+    )
+    _hide_frame(axes)
+    for position, label in enumerate(labels):
+        row, column = divmod(position, n_columns)
+        # The text sits in the gap above its image, centered on it. Pixel centers
+        # are at integer data coordinates, so the image's top edge is at top - 0.5.
+        top = row * (height + title_pixels) + title_pixels
+        axes.text(
+            column * (width + 1) + (width - 1) / 2,
+            top - 0.5,
+            label,
+            ha="center",
+            va="bottom",
+            fontsize=_WEIGHT_TITLE_POINTS,
+        )
+    colorbar = figure.colorbar(image, ax=axes, shrink=0.8)
+    colorbar.set_label("w / max |w| of each image", fontsize="small")
+    if title is not None:
+        figure.suptitle(title)
+    return _save(figure, path)
+
+
+def plot_training_curves(
+    history: Mapping[str, Sequence[float | None]],
+    path: str | os.PathLike[str],
+    keys: Sequence[str] | None = None,
+) -> Path:
+    """Plot training metrics against the epoch, one subplot per metric.
+
+    Parameters
+    ----------
+    history : Mapping[str, sequence of float or None]
+        Equal-length sequences, one of them under ``"epoch"``, for example
+        ``{"epoch": [1, 2], "pseudo_likelihood": [-95.1, -90.4]}``. ``None`` and NaN
+        entries (a metric not computed at that epoch) leave gaps in the line.
+    path : str or os.PathLike
+        PNG file to write.
+    keys : sequence of str, optional
+        Metrics to plot, in order. Default: every key except ``"epoch"``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a ``Path``.
+
+    Raises
+    ------
+    ValueError
+        If ``"epoch"`` or a requested key is missing, no metric is left to plot, the
+        sequences differ in length or are empty, or a value is not a number.
+    """
+    if not isinstance(history, Mapping):
+        raise ValueError(
+            f"history must be a mapping of name to sequence, "
+            f"got {type(history).__name__}"
+        )
+    if "epoch" not in history:
+        raise ValueError(
+            f"history has no 'epoch' key (keys: {sorted(history)}); "
+            "add the epoch numbers under 'epoch'"
+        )
+    keys = _training_keys(history, keys)
+    epochs = _as_series(history, "epoch")
+    if epochs.size == 0:
+        raise ValueError("history['epoch'] is empty; train for at least one epoch")
+    series = {key: _as_series(history, key) for key in keys}
+    for key, values in series.items():
+        if values.shape != epochs.shape:
+            raise ValueError(
+                f"history[{key!r}] has {values.size} values but history['epoch'] "
+                f"has {epochs.size}; every sequence needs one value per epoch"
+            )
+
+    figure = Figure(figsize=(6.4, 1.9 * len(keys) + 0.6), dpi=DPI, layout="constrained")
+    axes_column = figure.subplots(len(keys), 1, sharex=True, squeeze=False)[:, 0]
+    for axes, key in zip(axes_column, keys):
+        axes.plot(epochs, series[key], marker="o", markersize=3)
+        axes.set_ylabel(key, fontsize="small")
+        axes.grid(True, alpha=0.3)
+    axes_column[-1].set_xlabel("epoch")
+    if np.all(epochs == np.round(epochs)):
+        axes_column[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
+    return _save(figure, path)
+
+
+# --------------------------------------------------------------------------------------
+# Input validation
+# --------------------------------------------------------------------------------------
+
+
+def _as_float_matrix(name: str, array: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(array)
+    if matrix.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got shape {matrix.shape}")
+    if matrix.shape[0] == 0 or matrix.shape[1] == 0:
+        raise ValueError(f"{name} must not be empty, got shape {matrix.shape}")
+    if matrix.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must contain real numbers, got dtype {matrix.dtype}")
+    return matrix.astype(np.float64, copy=False)
+
+
+def _as_labels(labels: np.ndarray, n_samples: int) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.shape[0] != n_samples:
+        raise ValueError(
+            f"labels must have shape ({n_samples},) to match inputs, "
+            f"got {labels.shape}"
+        )
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
+    return labels
+
+
+def _as_unit_indices(unit_indices: Sequence[int], n_hidden: int) -> np.ndarray:
+    units = np.asarray(unit_indices)
+    if units.ndim != 1 or units.size == 0:
+        raise ValueError(
+            f"unit_indices must be a non-empty 1-D sequence, got shape {units.shape}"
+        )
+    if units.dtype.kind not in "iu":
+        raise ValueError(f"unit_indices must be integers, got dtype {units.dtype}")
+    out_of_range = units[(units < 0) | (units >= n_hidden)]
+    if out_of_range.size:
+        raise ValueError(
+            f"unit_indices {out_of_range.tolist()} are outside [0, {n_hidden}), "
+            f"the range of hidden units"
+        )
+    return units
+
+
+def _as_image_shape(image_shape: Sequence[int]) -> tuple[int, int]:
+    shape = tuple(image_shape)
+    valid = len(shape) == 2 and all(
+        isinstance(size, (int, np.integer)) and not isinstance(size, bool) and size > 0
+        for size in shape
+    )
+    if not valid:
+        raise ValueError(
+            f"image_shape must be (height, width) with two positive integers, "
+            f"got {image_shape!r}"
+        )
+    return int(shape[0]), int(shape[1])
+
+
+def _check_width(name: str, matrix: np.ndarray, height: int, width: int) -> None:
+    if matrix.shape[1] != height * width:
+        raise ValueError(
+            f"{name} has {matrix.shape[1]} columns but image_shape {(height, width)} "
+            f"has {height * width} pixels"
+        )
+
+
+def _as_row_count(n_rows: object, n_images: int) -> int:
+    valid = isinstance(n_rows, (int, np.integer)) and not isinstance(n_rows, bool)
+    if not valid or not 1 <= n_rows <= n_images:
+        raise ValueError(
+            f"n_rows must be an integer in [1, {n_images}] (the number of images), "
+            f"got {n_rows!r}"
+        )
+    return int(n_rows)
+
+
+def _names_or_default(
+    name: str, names: Sequence[str] | None, units: np.ndarray, template: str
+) -> list[str]:
+    if names is None:
+        return [template.format(unit) for unit in units]
+    if len(names) != len(units):
+        raise ValueError(
+            f"{name} has {len(names)} entries but {len(units)} units are plotted; "
+            "give one name per unit"
+        )
+    return [str(entry) for entry in names]
+
+
+def _class_legend_names(
+    classes: np.ndarray, class_names: Sequence[str] | None
+) -> list[str]:
+    if class_names is None:
+        return [str(label) for label in classes]
+    invalid = classes[(classes < 0) | (classes >= len(class_names))]
+    if invalid.size:
+        raise ValueError(
+            f"labels {invalid.tolist()} have no entry in class_names, which has "
+            f"{len(class_names)} entries; class_names[k] must name label k"
+        )
+    return [str(class_names[label]) for label in classes]
+
+
+def _training_keys(
+    history: Mapping[str, Sequence[float | None]], keys: Sequence[str] | None
+) -> list[str]:
+    if keys is None:
+        keys = [key for key in history if key != "epoch"]
+    keys = list(keys)
+    if not keys:
+        raise ValueError("no metric to plot; history needs a key besides 'epoch'")
+    for key in keys:
+        if key == "epoch":
+            raise ValueError("keys must not contain 'epoch', which is the x axis")
+        if key not in history:
+            raise ValueError(
+                f"history has no key {key!r}; available keys: {sorted(history)}"
+            )
+    return keys
+
+
+def _as_series(history: Mapping[str, Sequence[float | None]], key: str) -> np.ndarray:
+    try:
+        # dtype=float turns None into NaN.
+        values = np.asarray(history[key], dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"history[{key!r}] must contain numbers or None ({error})"
+        ) from error
+    if values.ndim != 1:
+        raise ValueError(
+            f"history[{key!r}] must be a flat sequence, got shape {values.shape}"
+        )
+    return values
+
+
+# --------------------------------------------------------------------------------------
+# Drawing helpers
+# --------------------------------------------------------------------------------------
+
+
+def _class_colors(n_classes: int) -> list:
+    if n_classes <= 10:
+        return list(colormaps["tab10"].colors[:n_classes])
+    if n_classes <= 20:
+        return list(colormaps["tab20"].colors[:n_classes])
+    return list(colormaps["viridis"](np.linspace(0.0, 1.0, n_classes)))
+
+
+def _tile(
+    images: np.ndarray,
+    n_columns: int,
+    n_rows: int,
+    row_gap: int,
+    column_gap: int,
+    leading_row_gap: bool = False,
+) -> np.ma.MaskedArray:
+    """Arrange images of shape (n, height, width) row by row in a masked mosaic.
+
+    Gaps between images, and cells after the last image, are masked, so imshow draws
+    them in the colormap's "bad" color. With ``leading_row_gap`` every row,
+    the first included, has its gap above it instead of below.
+    """
+    n_images, height, width = images.shape
+    first_top = row_gap if leading_row_gap else 0
+    mosaic_shape = (
+        n_rows * (height + row_gap) - row_gap + first_top,
+        n_columns * (width + column_gap) - column_gap,
+    )
+    # Masked cells contain 0.0 rather than masked_all's uninitialized memory, which
+    # the colormap would still scale and could overflow on.
+    mosaic = np.ma.array(np.zeros(mosaic_shape), mask=True)
+    for position in range(n_images):
+        row, column = divmod(position, n_columns)
+        top = first_top + row * (height + row_gap)
+        left = column * (width + column_gap)
+        mosaic[top : top + height, left : left + width] = images[position]
+    return mosaic
+
+
+def _mosaic_figure(
+    mosaic: np.ndarray,
+    width: int,
+    label_inches: float,
+    title: str | None,
+    colorbar: bool = False,
+) -> Figure:
+    """Create a figure in which each image is about `_CELL_INCHES` wide."""
+    inches_per_pixel = _CELL_INCHES / width
+    figure_width = mosaic.shape[1] * inches_per_pixel + label_inches
+    figure_width += 1.0 if colorbar else 0.2
+    figure_height = mosaic.shape[0] * inches_per_pixel
+    figure_height += 0.5 if title is not None else 0.2
+    return Figure(
+        figsize=(max(figure_width, 2.0), max(figure_height, 1.0)),
+        dpi=DPI,
+        layout="constrained",
+    )
+
+
+def _with_gap_color(cmap: str | Colormap) -> Colormap:
+    if isinstance(cmap, Colormap):
+        return cmap.with_extremes(bad=_GAP_COLOR)
+    if cmap not in colormaps:
+        raise ValueError(
+            f"cmap {cmap!r} is not a registered matplotlib colormap; "
+            "use a name from matplotlib.colormaps, such as 'gray_r'"
+        )
+    return colormaps[cmap].with_extremes(bad=_GAP_COLOR)
+
+
+def _hide_frame(axes) -> None:
+    axes.set_xticks([])
+    axes.set_yticks([])
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+
+
+def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:
+    target = Path(path)
+    figure.savefig(target, format="png", dpi=DPI)
+    return target

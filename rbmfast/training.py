@@ -1,0 +1,335 @@
+"""Persistent contrastive divergence (PCD-k) and CD-k training.
+
+Each update takes a shuffled minibatch, forms the positive phase from the
+data (weighted by the sample weights, normalised by their sum) and the
+negative phase from the chains after k block-Gibbs sweeps (normalised by the
+number of chains), adds the regularisers and the second-order constraint
+penalty, takes an optimiser step and projects the constrained weights.  All
+random draws come from the seed: minibatch order from a numpy generator per
+epoch, sampling from the kernels' counter-based stream, so a run does not
+depend on the number of threads and resumes bit for bit from a checkpoint.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from rbmfast._kernels import _gradient
+from rbmfast._threads import resolve_threads, single_threaded_blas
+from rbmfast.config import TrainConfig
+from rbmfast.constraints import Constraints, label_constraints
+from rbmfast.labels import check_weights
+from rbmfast.layers import layer_from_name
+from rbmfast.optimizers import make_optimizer
+from rbmfast.random import Stream, seed_sequence
+from rbmfast.rbm import RBM
+
+__all__ = ["TrainState", "fit", "train", "init_rbm", "learning_rate"]
+
+
+@dataclasses.dataclass
+class TrainState:
+    """Everything that changes during training, besides the RBM.
+
+    update counts the updates done; (epoch, batch) is where the next one
+    starts.  chains are the persistent visible states, stream the kernels'
+    random stream, optimizer the optimiser with its buffers, history a list
+    of per-epoch records.
+    """
+
+    update: int
+    epoch: int
+    batch: int
+    chains: np.ndarray
+    stream: Stream
+    optimizer: object
+    history: list
+
+
+def learning_rate(config, update, n_updates):
+    """Return the learning rate of update `update` (0-based) of `n_updates`.
+
+    Constant until the fraction `lr_decay_start` of training, then geometric
+    from `lr` to `config.final_lr()` at the last update.
+    """
+    start = int(config.lr_decay_start * n_updates)
+    if update < start or n_updates - start <= 1:
+        return config.lr
+    frac = (update - start) / (n_updates - start - 1)
+    return config.lr * (config.final_lr() / config.lr) ** frac
+
+
+def init_rbm(config, data, weights=None):
+    """Build the RBM of `config`, initialised from the data.
+
+    Visible fields fit the independent-unit model of the data, hidden fields
+    are zero and W ~ N(0, 1) weight_scale / sqrt(mean |v|^2), drawn from the
+    seed.
+    """
+    dtype = np.dtype(config.dtype)
+    visible = layer_from_name(config.visible, data.shape[1], dtype)
+    hidden = layer_from_name(config.hidden, config.n_hidden, dtype)
+    visible.init_from_data(data, weights)
+    rng = np.random.default_rng(seed_sequence(config.seed, 0))
+    w = check_weights(weights, data.shape[0])
+    mean_sq = float(w @ np.einsum("bi,bi->b", data, data) / w.sum())
+    scale = config.weight_scale / math.sqrt(max(mean_sq, 1e-12))
+    W = rng.standard_normal((data.shape[1], config.n_hidden)) * scale
+    return RBM(visible, hidden, W)
+
+
+def new_state(rbm, config, n_chains):
+    """Return the state at update 0: chains from the visible fields alone."""
+    stream = Stream.from_seed(config.seed, 2)
+    chains = rbm.sample_independent_visible(n_chains, stream, config.n_threads)
+    optimizer = make_optimizer(config.optimizer, config.beta1, config.beta2,
+                               config.eps, config.momentum)
+    return TrainState(0, 0, 0, chains, stream, optimizer, [])
+
+
+def train(config, data, labels=None, weights=None, callback=None, progress=False,
+          stop_at_update=None):
+    """Build, constrain and train an RBM from a config and data.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    data : ndarray, shape (n_samples, n_visible)
+    labels : array_like, shape (n_samples,), optional
+        Label to disentangle; needed when ``config.n_free`` is set.
+    weights : ndarray, shape (n_samples,), optional
+        Sample weights.
+    callback, progress, stop_at_update
+        As in :func:`fit`.
+
+    Returns
+    -------
+    rbm : RBM
+    constraints : Constraints or None
+    state : TrainState
+    """
+    config.validate(len(data))
+    data = _check_data(data, config)
+    constraints = None
+    if config.n_free is not None:
+        if labels is None:
+            raise ValueError("n_free is set but no labels were given; pass labels "
+                             "or set n_free=None to train without constraints")
+        constraints = label_constraints(data, labels, config.n_hidden, config.n_free,
+                                        weights=weights, lambda_Q=config.lambda_Q,
+                                        Q_rank=config.Q_rank)
+    rbm = init_rbm(config, data, weights)
+    state = fit(rbm, data, config, weights=weights, constraints=constraints,
+                callback=callback, progress=progress, stop_at_update=stop_at_update)
+    return rbm, constraints, state
+
+
+def fit(rbm, data, config, weights=None, constraints=None, state=None,
+        callback=None, progress=False, stop_at_update=None):
+    """Train `rbm` in place by PCD-k or CD-k.
+
+    Parameters
+    ----------
+    rbm : RBM
+    data : ndarray, shape (n_samples, n_visible)
+        Training states, validated against the visible layer.
+    config : TrainConfig
+    weights : ndarray, shape (n_samples,), optional
+        Sample weights (non-negative); the data phase is normalised by the
+        sum of the minibatch's weights.
+    constraints : Constraints, optional
+        Projected at the start and after every update.
+    state : TrainState, optional
+        Resume from this state (from a checkpoint); a new one otherwise.
+    callback : callable, optional
+        Called after every update as ``callback(update=, epoch=, batch=,
+        rbm=, state=)``; returning False stops training.
+    progress : bool
+        Show a progress bar over the updates (tqdm).
+    stop_at_update : int, optional
+        Stop after this many updates in total (the schedule still spans the
+        whole run), e.g. to checkpoint and resume.
+
+    Returns
+    -------
+    TrainState
+    """
+    config.validate(len(data))
+    data = _check_data(data, config, rbm)
+    w = check_weights(weights, data.shape[0])
+    n_chains = config.n_chains or config.batch_size
+    if constraints is not None:
+        constraints.check_weights(rbm.weights)
+    if state is None:
+        state = new_state(rbm, config, n_chains)
+    loop = _Loop(rbm, data, w, config, constraints, state)
+    with single_threaded_blas():
+        if state.update == 0 and constraints is not None:
+            constraints.project(rbm.weights)
+        loop.run(callback, progress, stop_at_update)
+    return state
+
+
+def _check_data(data, config, rbm=None):
+    arr = np.asarray(data)
+    if arr.ndim != 2:
+        raise ValueError(f"data must be 2-D (n_samples, n_visible), got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError("data is empty: at least one sample is needed")
+    if rbm is None:
+        layer = layer_from_name(config.visible, arr.shape[1], config.dtype)
+    else:
+        layer = rbm.visible
+        if rbm.dtype != np.dtype(config.dtype):
+            raise ValueError(f"the RBM is {rbm.dtype} but config.dtype is {config.dtype}")
+    return layer.check_states(arr, "data")
+
+
+class _Loop:
+    """The buffers and steps of one training run."""
+
+    def __init__(self, rbm, data, weights, config, constraints, state):
+        self.rbm, self.data, self.weights = rbm, data, weights
+        self.config, self.constraints, self.state = config, constraints, state
+        self.threads = resolve_threads(config.n_threads)
+        self.n_batches = math.ceil(data.shape[0] / config.batch_size)
+        self.n_updates = self.n_batches * config.n_epochs
+        n_chains = state.chains.shape[0]
+        B, M, N, dt = config.batch_size, rbm.n_hidden, rbm.n_visible, rbm.dtype
+        rows = max(B, n_chains)
+        self.inputs_h = np.empty((rows, M), dtype=dt)
+        self.hidden = np.empty((rows, M), dtype=dt)
+        self.chain_h = np.empty((n_chains, M), dtype=dt)
+        self.gibbs_scratch = rbm.gibbs_scratch(n_chains)
+        self.grad_w = np.empty((N, M), dtype=dt)
+        self.stats_v = np.zeros((2, N))
+        self.stats_h = np.zeros((2, M))
+        self.chain_coef = np.full(n_chains, 1.0 / n_chains, dtype=dt)
+        self.perm = None
+
+    def run(self, callback, progress, stop_at_update):
+        state, cfg = self.state, self.config
+        last = self.n_updates if stop_at_update is None else min(stop_at_update,
+                                                                 self.n_updates)
+        bar = _progress_bar(progress, last, state.update)
+        try:
+            while state.update < last:
+                self.step()
+                if bar is not None:
+                    bar.update(1)
+                if callback is not None and callback(
+                        update=state.update, epoch=state.epoch, batch=state.batch,
+                        rbm=self.rbm, state=state) is False:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _minibatch(self):
+        state, cfg = self.state, self.config
+        if self.perm is None or self.perm[0] != state.epoch:
+            rng = np.random.default_rng(seed_sequence(cfg.seed, 1, state.epoch))
+            self.perm = (state.epoch, rng.permutation(self.data.shape[0]))
+        idx = self.perm[1][state.batch * cfg.batch_size:(state.batch + 1) * cfg.batch_size]
+        return np.ascontiguousarray(self.data[idx]), self.weights[idx]
+
+    def step(self):
+        rbm, cfg, state = self.rbm, self.config, self.state
+        vis, hid = rbm.visible, rbm.hidden
+        x, w = self._minibatch()
+        self.stats_v[:] = 0
+        self.stats_h[:] = 0
+
+        # positive phase: data weighted by w / sum(w)
+        total = w.sum()
+        if not total > 0:
+            raise ValueError(
+                f"minibatch {state.batch} of epoch {state.epoch} has total sample "
+                "weight 0; remove zero-weight samples or use larger batches"
+            )
+        coef = np.ascontiguousarray(-w / total, dtype=rbm.dtype)
+        _gradient.phase_gradient(vis.kind, vis.params(), hid.kind, hid.params(),
+                                 rbm.weights, x, coef, self.inputs_h, self.hidden,
+                                 self.grad_w, False, self.stats_v, self.stats_h,
+                                 self.threads)
+
+        # negative phase: chains after k sweeps, weighted by 1 / n_chains
+        if cfg.method == "cd":
+            chains = x.copy()
+            coef_c = np.full(len(x), 1.0 / len(x), dtype=rbm.dtype)
+            scratch, chain_h = None, np.empty((len(x), rbm.n_hidden), rbm.dtype)
+        else:
+            chains, coef_c = state.chains, self.chain_coef
+            scratch, chain_h = self.gibbs_scratch, self.chain_h
+        rbm.gibbs_inplace(chains, chain_h, state.stream, cfg.n_gibbs,
+                          n_threads=cfg.n_threads, scratch=scratch)
+        _gradient.phase_gradient(vis.kind, vis.params(), hid.kind, hid.params(),
+                                 rbm.weights, chains, coef_c, self.inputs_h,
+                                 self.hidden, self.grad_w, True, self.stats_v,
+                                 self.stats_h, self.threads)
+
+        # regularisers and constraint penalty, then the optimiser step
+        grads = self._gradients()
+        params = self._parameters()
+        lr = learning_rate(cfg, state.update, self.n_updates)
+        penalties = {"weights": (cfg.l2_weights, cfg.l1_weights)}
+        state.optimizer.step(params, grads, lr, penalties, cfg.n_threads,
+                             update=state.update)
+        vis.constrain_parameters()
+        hid.constrain_parameters()
+        if self.constraints is not None:
+            self.constraints.project(rbm.weights)
+        self._advance()
+
+    def _parameters(self):
+        rbm = self.rbm
+        params = {"weights": rbm.weights}
+        for prefix, layer in (("visible", rbm.visible), ("hidden", rbm.hidden)):
+            for name in layer.param_names:
+                params[f"{prefix}.{name}"] = getattr(layer, name)
+        return params
+
+    def _gradients(self):
+        rbm, cfg = self.rbm, self.config
+        grads = {"weights": self.grad_w}
+        for prefix, layer, stats in (("visible", rbm.visible, self.stats_v),
+                                     ("hidden", rbm.hidden, self.stats_h)):
+            for i, name in enumerate(layer.param_names):
+                grads[f"{prefix}.{name}"] = stats[i].astype(rbm.dtype)
+        if cfg.l2_fields > 0:
+            grads["visible.theta"] += cfg.l2_fields * rbm.visible.theta
+        if cfg.l1sq_weights > 0:
+            W = rbm.weights.reshape(-1, rbm.n_hidden)
+            col_l1 = np.abs(W).sum(axis=0)
+            scale = cfg.l1sq_weights / rbm.n_visible
+            self.grad_w.reshape(W.shape)[:] += (scale * col_l1 * np.sign(W)).astype(
+                rbm.dtype)
+        if self.constraints is not None and self.constraints.has_penalty:
+            self.constraints.add_penalty_gradient(rbm.weights, self.grad_w)
+        return grads
+
+    def _advance(self):
+        state = self.state
+        state.update += 1
+        state.batch += 1
+        if state.batch == self.n_batches:
+            state.batch = 0
+            state.epoch += 1
+            record = {"epoch": state.epoch, "update": state.update,
+                      "lr": learning_rate(self.config, state.update - 1, self.n_updates)}
+            if self.constraints is not None:
+                record["constraint_violation"] = self.constraints.violation(
+                    self.rbm.weights)
+                if self.constraints.has_penalty:
+                    record["penalty"] = self.constraints.penalty(self.rbm.weights)
+            state.history.append(record)
+
+
+def _progress_bar(progress, total, initial):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="update", dynamic_ncols=True)
