@@ -34,6 +34,11 @@
  * fixed for the same reason. */
 #define RBM_ROW_CHUNK 64
 
+/* Loops with less work than this many element operations run on one
+ * thread: for tiny layers the cost of waking a second thread is larger than
+ * the loop itself, and results do not depend on the thread count anyway. */
+#define RBM_PARALLEL_MIN_WORK 32768
+
 /* Fortran BLAS gemm, as exported by scipy.linalg.cython_blas. */
 typedef void (*rbm_sgemm_t)(char *, char *, int *, int *, int *, float *,
                             float *, int *, float *, int *, float *, float *,

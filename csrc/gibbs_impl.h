@@ -14,7 +14,8 @@
 static void FN(transpose)(int N, int M, const REAL *W, REAL *Wt,
                           int n_threads) {
     const int T = 32;
-#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads))
+#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads)) \
+    if ((size_t)N * M > RBM_PARALLEL_MIN_WORK)
     for (int i0 = 0; i0 < N; i0 += T)
         for (int j0 = 0; j0 < M; j0 += T)
             for (int i = i0; i < i0 + T && i < N; i++)
@@ -68,7 +69,8 @@ int FN(rbm_gibbs)(const LAYER *vis, const LAYER *hid, const REAL *W, int B,
     int n_chunks = (B + RBM_ROW_CHUNK - 1) / RBM_ROW_CHUNK;
     size_t bytes = FN(row_scratch_bytes)(N > M ? N : M);
     int failed = 0;
-#pragma omp parallel num_threads(rbm_threads(n_threads)) reduction(| : failed)
+#pragma omp parallel num_threads(rbm_threads(n_threads)) reduction(| : failed) \
+    if ((size_t)B * N * M > RBM_PARALLEL_MIN_WORK)
     {
         void *scratch = malloc(bytes);
         failed = scratch == NULL;

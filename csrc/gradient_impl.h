@@ -84,7 +84,8 @@ int FN(rbm_phase_gradient)(const LAYER *vis, const LAYER *hid, const REAL *W,
     int n_wchunks = (N + 2 * RBM_COLUMN_BLOCK - 1) / (2 * RBM_COLUMN_BLOCK);
     REAL beta = accumulate ? 1 : 0;
 
-#pragma omp parallel num_threads(rbm_threads(n_threads))
+#pragma omp parallel num_threads(rbm_threads(n_threads)) \
+    if ((size_t)B * N * M > RBM_PARALLEL_MIN_WORK)
     {
 #pragma omp for schedule(static)
         for (int k = 0; k < n_rchunks; k++) {
@@ -125,7 +126,8 @@ int FN(rbm_free_energy)(const LAYER *vis, const LAYER *hid, const REAL *W,
     if ((status = FN(rbm_layer_check)(vis)) != RBM_OK) return status;
     if ((status = FN(rbm_layer_check)(hid)) != RBM_OK) return status;
     int n_rchunks = (B + RBM_ROW_CHUNK - 1) / RBM_ROW_CHUNK;
-#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads))
+#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads)) \
+    if ((size_t)B * N * M > RBM_PARALLEL_MIN_WORK)
     for (int k = 0; k < n_rchunks; k++) {
         int b0 = k * RBM_ROW_CHUNK;
         int b1 = b0 + RBM_ROW_CHUNK < B ? b0 + RBM_ROW_CHUNK : B;

@@ -17,7 +17,8 @@ int FN(rbm_layer_sample)(const LAYER *L, int B, const REAL *I, int ldi,
     if (status != RBM_OK) return status;
     size_t bytes = FN(row_scratch_bytes)(L->n);
     int failed = 0;
-#pragma omp parallel num_threads(rbm_threads(n_threads)) reduction(| : failed)
+#pragma omp parallel num_threads(rbm_threads(n_threads)) reduction(| : failed) \
+    if ((size_t)B * L->n > RBM_PARALLEL_MIN_WORK)
     {
         void *scratch = malloc(bytes);
         failed = scratch == NULL;
@@ -36,7 +37,8 @@ int FN(rbm_layer_moment)(const LAYER *L, int B, const REAL *I, int ldi,
                          REAL *out, int ldo, int what, int n_threads) {
     int status = FN(rbm_layer_check)(L);
     if (status != RBM_OK) return status;
-#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads))
+#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads)) \
+    if ((size_t)B * L->n > RBM_PARALLEL_MIN_WORK)
     for (int b = 0; b < B; b++)
         FN(moment_row)(L, I + (size_t)b * ldi, out + (size_t)b * ldo, what);
     return RBM_OK;
@@ -47,7 +49,8 @@ int FN(rbm_layer_cgf)(const LAYER *L, int B, const REAL *I, int ldi,
                       double *out, int n_threads) {
     int status = FN(rbm_layer_check)(L);
     if (status != RBM_OK) return status;
-#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads))
+#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads)) \
+    if ((size_t)B * L->n > RBM_PARALLEL_MIN_WORK)
     for (int b = 0; b < B; b++) out[b] = FN(cgf_row)(L, I + (size_t)b * ldi);
     return RBM_OK;
 }
@@ -57,7 +60,8 @@ int FN(rbm_layer_energy)(const LAYER *L, int B, const REAL *x, int ldx,
                          double *out, int n_threads) {
     int status = FN(rbm_layer_check)(L);
     if (status != RBM_OK) return status;
-#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads))
+#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads)) \
+    if ((size_t)B * L->n > RBM_PARALLEL_MIN_WORK)
     for (int b = 0; b < B; b++) out[b] = FN(energy_row)(L, x + (size_t)b * ldx);
     return RBM_OK;
 }

@@ -109,7 +109,7 @@ static inline double FN(cgf_row)(const LAYER *L, const REAL *I) {
         if (L->kind == RBM_BINARY) {
             acc += (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
         } else if (L->kind == RBM_SPIN) {
-            acc += fabs(x) + log1p(exp(-2 * fabs(x))) + 0.6931471805599453;
+            acc += fabs(x) + log1p(exp(-2 * fabs(x)));
         } else {
             double g = (double)gamma[j];
             acc += x * x / (2 * g) + 0.5 * log(6.283185307179586 / g);

@@ -14,7 +14,7 @@ int FN(rbm_adam)(size_t n, REAL *p, const REAL *g, REAL *m, REAL *v,
     REAL rl2 = (REAL)l2, rl1 = (REAL)l1;
     int bad = 0;
 #pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads)) \
-    reduction(| : bad)
+    reduction(| : bad) if (n > RBM_PARALLEL_MIN_WORK)
     for (size_t i = 0; i < n; i++) {
         REAL pi = p[i];
         REAL gi = g[i] + rl2 * pi + rl1 * (REAL)((pi > 0) - (pi < 0));
@@ -37,7 +37,7 @@ int FN(rbm_sgd)(size_t n, REAL *p, const REAL *g, REAL *buf, double lr,
     REAL rl2 = (REAL)l2, rl1 = (REAL)l1;
     int bad = 0;
 #pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads)) \
-    reduction(| : bad)
+    reduction(| : bad) if (n > RBM_PARALLEL_MIN_WORK)
     for (size_t i = 0; i < n; i++) {
         REAL pi = p[i];
         REAL gi = g[i] + rl2 * pi + rl1 * (REAL)((pi > 0) - (pi < 0));

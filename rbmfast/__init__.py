@@ -1,0 +1,19 @@
+"""rbmfast: Restricted Boltzmann Machines on CPUs, with disentangling
+weight constraints.
+
+The main entry points are re-exported here; see the submodules for the
+rest (rbmfast.evaluation, rbmfast.datasets, rbmfast.plots).
+"""
+from rbmfast.config import TrainConfig
+from rbmfast.constraints import ConstraintGroup, Constraints, label_constraints
+from rbmfast.io import load_checkpoint, load_model, save_checkpoint, save_model
+from rbmfast.layers import Binary, Gaussian, Spin
+from rbmfast.random import Stream
+from rbmfast.rbm import RBM
+from rbmfast.training import fit, init_rbm, train
+
+__version__ = "0.1.0"
+
+__all__ = ["RBM", "Binary", "Spin", "Gaussian", "Stream", "TrainConfig", "train",
+           "fit", "init_rbm", "Constraints", "ConstraintGroup", "label_constraints",
+           "save_model", "load_model", "save_checkpoint", "load_checkpoint"]

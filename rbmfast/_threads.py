@@ -9,6 +9,8 @@ from threadpoolctl import ThreadpoolController, threadpool_limits
 __all__ = ["resolve_threads", "blas_threads", "single_threaded_blas"]
 
 _CONTROLLER = None
+# nesting depth of single_threaded_blas, so inner blocks cost nothing
+_DEPTH = 0
 
 
 def resolve_threads(n_threads):
@@ -51,8 +53,15 @@ def single_threaded_blas():
     per thread and chunk; a multi-threaded BLAS there would start a second
     pool of threads on the same cores, which is many times slower.
     """
-    global _CONTROLLER
+    global _CONTROLLER, _DEPTH
+    if _DEPTH > 0:
+        yield
+        return
     if _CONTROLLER is None:
         _CONTROLLER = ThreadpoolController()
     with _CONTROLLER.limit(limits=1, user_api="blas"):
-        yield
+        _DEPTH += 1
+        try:
+            yield
+        finally:
+            _DEPTH -= 1

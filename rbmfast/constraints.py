@@ -74,10 +74,11 @@ class ConstraintGroup:
         return self.lambda_Q > 0 and (self.Q is not None or self.Q_factors is not None)
 
     def _check_visible(self, n_flat):
-        for name, m in (("q", self.q), ("Q", self.Q)):
-            if m is not None and m.shape[1] != n_flat:
+        for name, rows in (("q", None if self.q is None else self.q.shape[0]),
+                           ("Q", None if self.Q is None else self.Q.shape[1])):
+            if rows is not None and rows != n_flat:
                 raise ValueError(
-                    f"{name} of a constraint group has {m.shape[1]} visible rows, "
+                    f"{name} of a constraint group has {rows} visible rows, "
                     f"the weights have {n_flat}"
                 )
         if self.Q_factors is not None and self.Q_factors[0].shape[1] != n_flat:

