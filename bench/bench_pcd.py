@@ -263,8 +263,52 @@ def _installed(module):
     return importlib.util.find_spec(module) is not None
 
 
+class OtherLoad:
+    """CPU time that other processes used while a block ran, in cores.
+
+    The machine-wide busy time from /proc/stat minus this process's CPU time,
+    divided by the wall time. A value near 0 means the block had the cores to
+    itself. It is None where /proc/stat cannot be read (not Linux).
+    """
+
+    def __init__(self):
+        self.tick_s = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else None
+
+    @staticmethod
+    def _busy_ticks():
+        try:
+            with open("/proc/stat") as stat:
+                fields = [int(value) for value in stat.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        # user nice system idle iowait irq softirq steal ...: all but idle
+        # and iowait count as busy; guest time is already inside user.
+        return sum(fields[:3]) + sum(fields[5:8])
+
+    def __enter__(self):
+        self.busy0 = self._busy_ticks()
+        self.cpu0 = time.process_time()
+        self.wall0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        wall = time.perf_counter() - self.wall0
+        own = time.process_time() - self.cpu0
+        busy1 = self._busy_ticks()
+        if self.busy0 is None or busy1 is None or self.tick_s is None:
+            self.cores = None
+        else:
+            self.cores = max(0.0, ((busy1 - self.busy0) * self.tick_s - own) / wall)
+        return False
+
+
 def run_benchmark(args):
-    """Time every cell; return {(k, threads): {name: [(seconds, parts), ...]}}."""
+    """Time every cell.
+
+    Returns {(k, threads): {name: [(seconds, parts, other_cores), ...]}}, one
+    tuple per repetition: seconds per update, the parts of the update (empty
+    except for rbmfast) and the other processes' load (see OtherLoad).
+    """
     data = make_data(BATCH_SIZE * args.updates)
     cells = {}
     for n_threads in args.threads:
@@ -278,8 +322,11 @@ def run_benchmark(args):
             shift = rep % len(runners)
             for runner in runners[shift:] + runners[:shift]:
                 time.sleep(PAUSE_S)
-                times[runner.name].append(runner.run(n_threads))
-        print(f"repetition {rep + 1}/{args.reps} done", file=sys.stderr, flush=True)
+                with OtherLoad() as load:
+                    seconds, parts = runner.run(n_threads)
+                times[runner.name].append((seconds, parts, load.cores))
+        print(f"repetition {rep + 1}/{args.reps} done, load average "
+              f"{os.getloadavg()[0]:.2f}", file=sys.stderr, flush=True)
     return {cell: times for cell, (_, times) in cells.items()}
 
 
@@ -287,12 +334,13 @@ def summarise(raw):
     """Return the table rows: medians in ms and the ratios."""
     rows = []
     for (k, n_threads), times in raw.items():
-        medians = {name: statistics.median(s for s, _ in samples)
+        medians = {name: statistics.median(sample[0] for sample in samples)
                    for name, samples in times.items()}
         bare = medians["bare GEMMs (numpy)"]
         ours = medians["rbmfast"]
         for name, samples in times.items():
-            seconds = [s for s, _ in samples]
+            seconds = [sample[0] for sample in samples]
+            loads = [sample[2] for sample in samples if sample[2] is not None]
             median = medians[name]
             row = {
                 "implementation": name, "k": k, "threads": n_threads,
@@ -301,6 +349,7 @@ def summarise(raw):
                 "ratio_to_bare": median / bare,
                 "rbmfast_over_this": ours / median,
                 "spread": (max(seconds) - min(seconds)) / median,
+                "other_cores": statistics.median(loads) if loads else None,
                 "samples_ms": [1e3 * s for s in seconds],
                 "products_per_update": ref.product_count(k),
             }
@@ -308,7 +357,7 @@ def summarise(raw):
                 row["products_per_update"] = 5
             if name == "rbmfast":
                 row["parts_ms"] = {
-                    part: 1e3 * statistics.median(p[part] for _, p in samples)
+                    part: 1e3 * statistics.median(sample[1][part] for sample in samples)
                     for part in samples[0][1]
                 }
             rows.append(row)
@@ -317,14 +366,15 @@ def summarise(raw):
 
 def print_table(rows):
     header = (f"{'implementation':<44} {'k':>3} {'thr':>3} {'ms/update':>10} "
-              f"{'/bare':>6} {'rbmfast/this':>12} {'min ms':>8} {'spread':>7}")
+              f"{'/bare':>6} {'rbmfast/this':>12} {'min ms':>8} {'spread':>7} "
+              f"{'other':>6}")
     print(header)
     print("-" * len(header))
     for row in rows:
         print(f"{row['implementation']:<44} {row['k']:>3} {row['threads']:>3} "
               f"{row['ms_per_update']:>10.2f} {row['ratio_to_bare']:>6.2f} "
               f"{row['rbmfast_over_this']:>12.2f} {row['min_ms_per_update']:>8.2f} "
-              f"{100 * row['spread']:>6.0f}%")
+              f"{100 * row['spread']:>6.0f}% {_format_load(row['other_cores']):>6}")
     print()
     print("rbmfast parts (medians, ms), against the bare numpy products they contain:")
     print(f"{'k':>3} {'thr':>3} {'update':>8} {'steady':>8} {'setup':>7} "
@@ -346,8 +396,13 @@ def print_table(rows):
     print("update: fit time / updates; steady: per update from callback times, "
           "without setup; setup: fit's cost before its first update; gibbs: k "
           "sweeps on 256 chains; 2k bare, 4 bare: that many bare numpy products; "
-          "rest: steady - gibbs - adam (both phase gradients and Python glue). "
-          "spread: (max - min) / median over the repetitions.")
+          "rest: steady - gibbs - adam (both phase gradients and Python glue).")
+    print("spread: (max - min) / median over the repetitions; other: median CPU "
+          "load of other processes during the timed blocks, in cores.")
+
+
+def _format_load(cores):
+    return "n/a" if cores is None else f"{cores:.2f}"
 
 
 def describe_machine(env):

@@ -39,6 +39,17 @@
  * the loop itself, and results do not depend on the thread count anyway. */
 #define RBM_PARALLEL_MIN_WORK 32768
 
+/* The sampling and reduction kernels are compiled twice on x86-64, for
+ * AVX2 and for the baseline ISA, and the loader picks the version the CPU
+ * supports (GCC function multi-versioning through ifunc).  AVX2 doubles the
+ * width of the vectorised exp and Philox loops. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__linux__) && !defined(RBM_NO_TARGET_CLONES)
+#define RBM_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define RBM_MULTIVERSION
+#endif
+
 /* Fortran BLAS gemm, as exported by scipy.linalg.cython_blas. */
 typedef void (*rbm_sgemm_t)(char *, char *, int *, int *, int *, float *,
                             float *, int *, float *, int *, float *, float *,

@@ -52,6 +52,7 @@ static void FN(sample_chunk)(const LAYER *L, int b0, int b1, const REAL *I,
  *   gemm       a single-threaded BLAS gemm: it is called from inside the
  *              OpenMP region
  */
+RBM_MULTIVERSION
 int FN(rbm_gibbs)(const LAYER *vis, const LAYER *hid, const REAL *W, int B,
                   REAL *v, REAL *h, REAL *Ih, REAL *Iv, int n_steps,
                   const rbm_stream *s, uint32_t row0, int n_clamp,

@@ -70,6 +70,7 @@ static void FN(visible_stats_block)(const LAYER *L, int B, const REAL *X,
  * The products run on fixed chunks: rows of X for I = X W, rows of dW
  * (visible units) for dW += X^T H.
  */
+RBM_MULTIVERSION
 int FN(rbm_phase_gradient)(const LAYER *vis, const LAYER *hid, const REAL *W,
                            int B, const REAL *X, int ldx, const REAL *c,
                            REAL *Ih, REAL *H, REAL *dW, int accumulate,
@@ -119,6 +120,7 @@ int FN(rbm_phase_gradient)(const LAYER *vis, const LAYER *hid, const REAL *W,
 
 /* F(x_b) = U_v(x_b) - sum_mu Gamma_mu(I_mu(x_b)) for B rows; Ih scratch;
  * gemm is single-threaded, called inside the OpenMP region. */
+RBM_MULTIVERSION
 int FN(rbm_free_energy)(const LAYER *vis, const LAYER *hid, const REAL *W,
                         int B, const REAL *X, int ldx, REAL *Ih, double *out,
                         GEMM_T gemm, int n_threads) {

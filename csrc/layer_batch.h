@@ -10,6 +10,7 @@ int FN(rbm_layer_check)(const LAYER *L) {
 
 /* Sample B rows x (B x ldx) from inputs I (B x ldi); row b draws from
  * stream s with row number row0 + b. */
+RBM_MULTIVERSION
 int FN(rbm_layer_sample)(const LAYER *L, int B, const REAL *I, int ldi,
                          REAL *x, int ldx, const rbm_stream *s, uint32_t row0,
                          int n_threads) {
@@ -33,6 +34,7 @@ int FN(rbm_layer_sample)(const LAYER *L, int B, const REAL *I, int ldi,
 }
 
 /* Conditional mean (what = 0), variance (1) or mode (2) of B rows. */
+RBM_MULTIVERSION
 int FN(rbm_layer_moment)(const LAYER *L, int B, const REAL *I, int ldi,
                          REAL *out, int ldo, int what, int n_threads) {
     int status = FN(rbm_layer_check)(L);

@@ -79,20 +79,26 @@ def _config_from_args(args):
         Q_rank=args.Q_rank, seed=args.seed, n_threads=args.threads)
 
 
-def _prepare_output(out, overwrite, resume):
+def _check_output(out, overwrite, resume):
+    """Check --out before any work; return it as a Path."""
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"output path {out} is a file, not a directory; choose a "
+                       "directory for --out")
     if resume:
-        if not (out / CHECKPOINT_FILE).is_file():
-            raise CliError(f"--resume: no {CHECKPOINT_FILE} in {out}; start a new run "
-                           "without --resume")
-        return out
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise CliError(f"output directory {out} is not empty; pass --overwrite to "
-                           "replace it or --resume to continue its run")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+        if not (out / CHECKPOINT_FILE).is_file() or not (out / CONFIG_FILE).is_file():
+            raise CliError(f"--resume: no {CHECKPOINT_FILE} and {CONFIG_FILE} in {out}; "
+                           "start a new run without --resume")
+    elif out.exists() and any(out.iterdir()) and not overwrite:
+        raise CliError(f"output directory {out} is not empty; pass --overwrite to "
+                       "replace it or --resume to continue its run")
     return out
+
+
+def _create_output(out):
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
 
 
 def _epoch_checkpointer(out, constraints, config, options):
@@ -107,13 +113,26 @@ def _epoch_checkpointer(out, constraints, config, options):
     return callback
 
 
+def _check_states(config, x, test):
+    """Validate training and held-out data against the visible layer."""
+    from rbmfast.layers import layer_from_name
+
+    layer = layer_from_name(config.visible, x.shape[1], config.dtype)
+    x = layer.check_states(x, "training data")
+    if test[0].shape[1:] != x.shape[1:]:
+        raise CliError(f"held-out data has shape {test[0].shape}, training data "
+                       f"{x.shape}")
+    return x, (layer.check_states(test[0], "held-out data"), test[1])
+
+
 def cmd_train(args):
     from rbmfast.constraints import label_constraints
+    from rbmfast.evaluation.sampling import class_typical_values
     from rbmfast.io import load_checkpoint, save_checkpoint, save_model
     from rbmfast.report import write_json, write_report
     from rbmfast.training import fit, init_rbm
 
-    out = _prepare_output(args.out, args.overwrite, args.resume)
+    out = _check_output(args.out, args.overwrite, args.resume)
     if args.resume:
         saved = json.loads((out / CONFIG_FILE).read_text())
         config = TrainConfig.from_dict(saved["config"])
@@ -127,6 +146,7 @@ def cmd_train(args):
                    "seed": args.seed}
     (x, y, w), test, image_shape = load_data(options)
     config.validate(len(x))
+    x, test = _check_states(config, x, test)
 
     if args.resume:
         checkpoint = load_checkpoint(out / CHECKPOINT_FILE)
@@ -134,13 +154,14 @@ def cmd_train(args):
                                    checkpoint["state"])
         print(f"resuming {out} at update {state.update}", file=sys.stderr)
     else:
-        write_json(out / CONFIG_FILE, {"config": config.to_dict(), "data": options})
         constraints = None
         if config.n_free is not None:
             constraints = label_constraints(x, y, config.n_hidden, config.n_free,
                                             weights=w, lambda_Q=config.lambda_Q,
                                             Q_rank=config.Q_rank)
         rbm, state = init_rbm(config, x, w), None
+        _create_output(out)
+        write_json(out / CONFIG_FILE, {"config": config.to_dict(), "data": options})
 
     start = time.perf_counter()
     callback = _epoch_checkpointer(out, constraints, config, options)
@@ -166,7 +187,8 @@ def cmd_train(args):
                            settings=settings, seed=config.seed,
                            n_per_class=args.n_per_class, n_steps=args.sample_steps,
                            n_threads=config.n_threads)
-    typical = metrics.get("clamped_generation", {}).get("typical_values")
+    classes, values = class_typical_values(rbm, x, y, constraints.free_units)
+    typical = {str(c): v.tolist() for c, v in zip(classes, values)}
     save_model(out / MODEL_FILE, rbm, constraints,
                {"data": options, "typical_values": typical,
                 "free_units": constraints.free_units.tolist()})
@@ -196,6 +218,12 @@ def cmd_sample(args):
     from rbmfast.io import load_model
     from rbmfast.random import Stream
 
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise CliError(f"{out} exists; pass --overwrite to replace it")
+    if args.n_samples < 1 or args.steps < 0:
+        raise CliError(f"--n-samples must be >= 1 and --steps >= 0, got "
+                       f"{args.n_samples} and {args.steps}")
     rbm, constraints, meta = load_model(args.model)
     stream = Stream.from_seed(args.seed, 8)
     if args.clamp_class is not None:
@@ -212,9 +240,6 @@ def cmd_sample(args):
     else:
         start = rbm.sample_independent_visible(args.n_samples, stream, args.threads)
         v, _ = rbm.gibbs(start, stream, args.steps, n_threads=args.threads)
-    out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        raise CliError(f"{out} exists; pass --overwrite to replace it")
     np.save(out, v)
     print(f"wrote {args.n_samples} samples to {out}")
     return 0
@@ -227,6 +252,8 @@ def cmd_evaluate(args):
     from rbmfast.io import load_model
     from rbmfast.report import disentanglement_metrics, write_json
 
+    if args.max_samples < 1:
+        raise CliError(f"--max-samples must be >= 1, got {args.max_samples}")
     rbm, constraints, meta = load_model(args.model)
     options = dict(meta.get("data") or {})
     if args.data is not None:

@@ -103,22 +103,28 @@ class ConstraintGroup:
         return float(np.linalg.norm(self.q.T @ block) / denom) if denom > 0 else 0.0
 
     # -- second order -------------------------------------------------------
-    def _Q_times(self, block):
-        """Yield Q_k @ block for every second-order matrix."""
+    def _quadratic_forms(self, block):
+        """Yield (M_k, Q_k W_G) with M_k = W_G^T Q_k W_G, or factors of them.
+
+        For low-rank Q_k = V diag(s) V^T this yields (A^T diag(s) A, None)
+        with A = V^T W_G, never forming the n_visible x G product.
+        """
         if self.Q is not None:
             for Qk in self.Q:
-                yield Qk @ block
+                QW = Qk @ block
+                yield block.T @ QW, QW
         else:
             vectors, values = self.Q_factors
             for Vk, sk in zip(vectors, values):
-                yield Vk @ (sk[:, None] * (Vk.T @ block))
+                A = Vk.T @ block
+                yield A.T @ (sk[:, None] * A), (Vk, sk, A)
 
     def penalty(self, W):
         """Return (lambda_Q / 2) sum_k ||W_G^T Q_k W_G||_F^2."""
         if not self.has_penalty:
             return 0.0
         block = W[:, self.units].astype(np.float64)
-        total = sum(np.sum((block.T @ QW) ** 2) for QW in self._Q_times(block))
+        total = sum(np.sum(Mk**2) for Mk, _ in self._quadratic_forms(block))
         return 0.5 * self.lambda_Q * float(total)
 
     def add_penalty_gradient(self, W, grad):
@@ -127,8 +133,13 @@ class ConstraintGroup:
             return
         block = W[:, self.units].astype(np.float64)
         g = np.zeros_like(block)
-        for QW in self._Q_times(block):
-            g += QW @ (block.T @ QW)
+        for Mk, QW in self._quadratic_forms(block):
+            if isinstance(QW, tuple):
+                # Q_k W_G M_k = V diag(s) (A M_k), an r x G product first
+                Vk, sk, A = QW
+                g += Vk @ (sk[:, None] * (A @ Mk))
+            else:
+                g += QW @ Mk
         grad[:, self.units] += (2 * self.lambda_Q * g).astype(grad.dtype)
 
 

@@ -111,7 +111,8 @@ def load_model(path):
     try:
         arrays, content, _ = read_archive(path, MODEL_KIND)
     except ArchiveError as error:
-        if "format" not in str(error) or CHECKPOINT_KIND not in str(error):
+        # a checkpoint holds a whole model too; any other kind is an error
+        if repr(CHECKPOINT_KIND) not in str(error):
             raise
         arrays, content, _ = read_archive(path, CHECKPOINT_KIND)
     rbm, constraints = _rebuild_model(arrays, content, path)
@@ -162,6 +163,7 @@ def load_checkpoint(path):
         prefix = "optimizer/"
         optimizer.load_state(s["optimizer_step"], {
             k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+        _check_optimizer_buffers(optimizer, rbm, path)
         chains = rbm.visible.check_states(arrays["chains"], "checkpoint chains")
         state = TrainState(int(s["update"]), int(s["epoch"]), int(s["batch"]),
                            chains.copy(), Stream.from_state(s["stream"]), optimizer,
@@ -173,3 +175,18 @@ def load_checkpoint(path):
         raise ModelFileError(f"{path}: invalid checkpoint: {error}") from None
     return {"rbm": rbm, "constraints": constraints, "state": state, "config": config,
             "metadata": content.get("metadata", {})}
+
+
+def _check_optimizer_buffers(optimizer, rbm, path):
+    """Raise ModelFileError unless every parameter block has its buffers."""
+    if optimizer.t == 0:
+        return
+    expected = {"weights"} | {f"{prefix}.{name}" for prefix, layer in
+                              (("visible", rbm.visible), ("hidden", rbm.hidden))
+                              for name in layer.param_names}
+    missing = sorted(expected - set(optimizer.buffers))
+    if missing and optimizer.buffers_required:
+        raise ModelFileError(
+            f"{path}: checkpoint lacks optimizer buffers for {missing}; it cannot "
+            "resume training exactly"
+        )

@@ -82,6 +82,8 @@ class _Optimizer:
 class Adam(_Optimizer):
     """Adam with bias correction (Kingma and Ba, 2015)."""
 
+    buffers_required = True
+
     def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__()
         for name, value in (("beta1", beta1), ("beta2", beta2)):
@@ -99,6 +101,10 @@ class Adam(_Optimizer):
 
 class SGD(_Optimizer):
     """Stochastic gradient descent with optional heavy-ball momentum."""
+
+    @property
+    def buffers_required(self):
+        return self.momentum > 0
 
     def __init__(self, momentum=0.0):
         super().__init__()

@@ -1,0 +1,228 @@
+"""Tests of the constraint groups: projection, penalty, validation."""
+import warnings
+
+import numpy as np
+import pytest
+
+from rbmfast.constraints import ConstraintGroup, Constraints, label_constraints
+
+
+def random_q(n=12, k=2, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, k))
+
+
+def test_projection_annihilates_q():
+    q = random_q()
+    W = np.random.default_rng(1).normal(size=(12, 6))
+    group = ConstraintGroup([1, 2, 4], q=q)
+    group.project(W)
+    assert np.abs(q.T @ W[:, [1, 2, 4]]).max() < 1e-12
+
+
+def test_projection_leaves_free_columns():
+    q = random_q()
+    W = np.random.default_rng(1).normal(size=(12, 6))
+    before = W.copy()
+    ConstraintGroup([1, 2, 4], q=q).project(W)
+    assert np.array_equal(W[:, [0, 3, 5]], before[:, [0, 3, 5]])
+
+
+def test_projection_is_orthogonal():
+    # Pythagoras: |W|^2 = |P W|^2 + |W - P W|^2 for an orthogonal projection
+    q = random_q()
+    W = np.random.default_rng(2).normal(size=(12, 4))
+    P = W.copy()
+    ConstraintGroup([0, 1, 2, 3], q=q).project(P)
+    lhs = np.sum(W**2)
+    rhs = np.sum(P**2) + np.sum((W - P) ** 2)
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+    assert np.abs(np.sum(P * (W - P))) < 1e-10
+
+
+def test_projection_idempotent():
+    W = np.random.default_rng(3).normal(size=(12, 4))
+    group = ConstraintGroup([0, 1, 2, 3], q=random_q())
+    group.project(W)
+    once = W.copy()
+    group.project(W)
+    assert np.allclose(W, once, rtol=0, atol=1e-14)
+
+
+def test_zero_q_is_identity():
+    W = np.random.default_rng(4).normal(size=(12, 4))
+    before = W.copy()
+    ConstraintGroup([0, 1], q=np.zeros((12, 3))).project(W)
+    assert np.array_equal(W, before)
+
+
+def test_rank_deficient_q():
+    # Two identical columns span one direction; the projection removes it.
+    col = random_q(k=1)
+    q = np.hstack([col, col])
+    W = np.random.default_rng(5).normal(size=(12, 3))
+    ConstraintGroup([0, 1, 2], q=q).project(W)
+    assert np.abs(col.T @ W).max() < 1e-12
+
+
+def test_projection_float32_weights():
+    q = random_q()
+    W = np.random.default_rng(6).normal(size=(12, 3)).astype(np.float32)
+    ConstraintGroup([0, 1, 2], q=q).project(W)
+    assert W.dtype == np.float32
+    rel = np.linalg.norm(q.T @ W) / (np.linalg.norm(q) * np.linalg.norm(W))
+    # float32 rounding of the projected weights: a few float32 epsilons
+    assert rel < 1e-6
+
+
+def test_potts_shaped_weights_flattened():
+    q = random_q(n=12)
+    W = np.random.default_rng(7).normal(size=(4, 3, 5))
+    cons = Constraints([ConstraintGroup([0, 1], q=q)], 5)
+    cons.project(W)
+    assert np.abs(q.T @ W.reshape(12, 5)[:, :2]).max() < 1e-12
+
+
+def test_overlapping_groups_rejected():
+    q = random_q()
+    with pytest.raises(ValueError, match=r"overlap: units \[2\]"):
+        Constraints([ConstraintGroup([0, 1, 2], q=q), ConstraintGroup([2, 3], q=q)], 5)
+
+
+def test_group_out_of_range_rejected():
+    with pytest.raises(ValueError, match="outside 0..4"):
+        Constraints([ConstraintGroup([3, 5], q=random_q())], 5)
+
+
+def test_free_units_are_the_rest():
+    q = random_q()
+    cons = Constraints([ConstraintGroup([1, 3], q=q), ConstraintGroup([4], q=q)], 6)
+    assert cons.free_units.tolist() == [0, 2, 5]
+    assert cons.constrained_units.tolist() == [1, 3, 4]
+
+
+def test_duplicate_units_rejected():
+    with pytest.raises(ValueError, match="duplicates"):
+        ConstraintGroup([1, 1], q=random_q())
+
+
+def test_nonfinite_q_rejected():
+    q = random_q()
+    q[0, 0] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        ConstraintGroup([0], q=q)
+
+
+def test_q_shape_checked_against_weights():
+    cons = Constraints([ConstraintGroup([0], q=random_q(n=7))], 3)
+    with pytest.raises(ValueError, match="7 visible rows"):
+        cons.check_weights(np.zeros((12, 3)))
+
+
+def test_penalty_gradient_finite_differences():
+    rng = np.random.default_rng(8)
+    A = rng.normal(size=(2, 6, 6))
+    Q = A + A.transpose(0, 2, 1)
+    group = ConstraintGroup([0, 2], Q=Q, lambda_Q=0.7)
+    W = rng.normal(size=(6, 3))
+    grad = np.zeros_like(W)
+    group.add_penalty_gradient(W, grad)
+    eps = 1e-6
+    numeric = np.zeros_like(W)
+    for i in range(6):
+        for j in range(3):
+            Wp, Wm = W.copy(), W.copy()
+            Wp[i, j] += eps
+            Wm[i, j] -= eps
+            numeric[i, j] = (group.penalty(Wp) - group.penalty(Wm)) / (2 * eps)
+    # central differences of a quartic: error ~ eps^2 * |d^3 f| ~ 1e-10
+    assert np.allclose(grad, numeric, rtol=1e-6, atol=1e-8)
+    assert np.all(grad[:, 1] == 0)
+
+
+def test_low_rank_Q_matches_full_rank():
+    rng = np.random.default_rng(9)
+    x = (rng.random((400, 8)) < 0.4).astype(float)
+    y = rng.integers(0, 2, 400)
+    x[y == 1, :3] = (rng.random(((y == 1).sum(), 3)) < 0.9)
+    full = label_constraints(x, y, 4, 1, lambda_Q=1.0)
+    low = label_constraints(x, y, 4, 1, lambda_Q=1.0, Q_rank=8)
+    W = rng.normal(size=(8, 4))
+    assert low.penalty(W) == pytest.approx(full.penalty(W), rel=1e-10)
+
+
+def test_Q_memory_limit():
+    x = np.random.default_rng(10).random((50, 40))
+    y = np.arange(50) % 3
+    with pytest.raises(ValueError, match="Q_rank"):
+        label_constraints(x, y, 4, 1, lambda_Q=1.0, max_Q_bytes=1000)
+
+
+def test_Q_with_zero_lambda_warns():
+    with pytest.warns(UserWarning, match="lambda_Q = 0"):
+        ConstraintGroup([0], Q=np.zeros((1, 4, 4)))
+
+
+def test_no_Q_without_lambda():
+    x = np.random.default_rng(11).random((50, 6))
+    y = np.arange(50) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cons = label_constraints(x, y, 4, 1)
+    assert cons.groups[0].Q is None
+    assert not cons.has_penalty
+
+
+def test_label_constraints_q_is_covariance():
+    rng = np.random.default_rng(12)
+    x = rng.random((300, 5))
+    y = rng.integers(0, 3, 300)
+    cons = label_constraints(x, y, 6, 2)
+    onehot = np.eye(3)[y][:, :2]
+    expected = (x - x.mean(0)).T @ (onehot - onehot.mean(0)) / 300
+    assert np.allclose(cons.groups[0].q, expected, rtol=1e-12, atol=1e-15)
+    assert cons.free_units.tolist() == [0, 1]
+
+
+def test_label_constraints_weights():
+    # integer sample weights equal duplicated rows
+    rng = np.random.default_rng(13)
+    x = rng.random((40, 5))
+    y = rng.integers(0, 2, 40)
+    w = rng.integers(1, 4, 40)
+    weighted = label_constraints(x, y, 3, 1, weights=w).groups[0].q
+    repeated = label_constraints(np.repeat(x, w, axis=0), np.repeat(y, w), 3, 1)
+    assert np.allclose(weighted, repeated.groups[0].q, rtol=1e-12, atol=1e-15)
+
+
+def test_too_many_free_units_rejected():
+    x = np.random.default_rng(14).random((20, 5))
+    with pytest.raises(ValueError, match="n_free = 7 is more than the 6"):
+        label_constraints(x, np.arange(20) % 2, 6, 7)
+
+
+def test_all_free_gives_no_group():
+    x = np.random.default_rng(15).random((20, 5))
+    cons = label_constraints(x, np.arange(20) % 2, 3, 3)
+    assert cons.groups == []
+    assert cons.free_units.tolist() == [0, 1, 2]
+
+
+def test_continuous_label():
+    rng = np.random.default_rng(16)
+    x = rng.random((100, 5))
+    t = rng.normal(size=(100, 1))
+    cons = label_constraints(x, t, 3, 1)
+    assert cons.groups[0].q.shape == (5, 1)
+
+
+def test_round_trip_arrays():
+    rng = np.random.default_rng(17)
+    x = rng.random((60, 6))
+    y = rng.integers(0, 3, 60)
+    cons = label_constraints(x, y, 5, 2, lambda_Q=0.5)
+    arrays, content = cons.to_arrays()
+    again = Constraints.from_arrays(arrays, content)
+    assert np.array_equal(again.groups[0].q, cons.groups[0].q)
+    assert np.array_equal(again.groups[0].Q, cons.groups[0].Q)
+    assert again.groups[0].lambda_Q == 0.5
+    assert again.free_units.tolist() == [0, 1]
