@@ -11,9 +11,9 @@ minibatch. For each k and thread count the script times, side by side:
 - numpy and torch: the same PCD-k update written plainly (reference_pcd.py);
 - sklearn: BernoulliRBM.partial_fit, a PCD-1 update with SGD in float64,
   so it is timed for k = 1 only;
-- rbmfast: rbmfast.training.fit over one epoch of 20 minibatches, divided
-  by the 20 updates; the timed fit includes its setup (data validation,
-  buffers, new chains), which is also reported on its own.
+- rbmfast: rbmfast.training.fit over one epoch (20 minibatches by default),
+  divided by the number of updates. The timed fit includes its setup (data
+  validation, buffers, new chains), which is also reported on its own.
 
 numpy, scipy and scikit-learn get the thread count through threadpoolctl,
 torch through torch.set_num_threads and rbmfast through
@@ -60,10 +60,12 @@ N_HIDDEN = 500
 BATCH_SIZE = 256
 DENSITY = 0.13
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+SKIPPABLE = ("numpy", "torch", "sklearn", "scipy-blas")
 
-# Seconds to sleep between two timed blocks. OpenBLAS and OpenMP worker
-# threads busy-wait for a while after a parallel region, and on a machine
-# with few cores they would slow down the next implementation.
+# Seconds to sleep between two timed blocks. OpenMP worker threads busy-wait
+# after a parallel region before they sleep (libgomp: GOMP_SPINCOUNT), and so
+# may the BLAS threads. On a machine with few cores, spinning threads of one
+# implementation would slow down the next one.
 PAUSE_S = 0.2
 
 
@@ -100,10 +102,11 @@ def parse_args(argv=None):
                              "(default: 20, or 10 with --quick)")
     parser.add_argument("--skip", default="",
                         help="comma-separated implementations to leave out, "
-                             "from: numpy, torch, sklearn, scipy-blas")
+                             f"from: {', '.join(SKIPPABLE)}")
     parser.add_argument("--output", type=Path, default=None,
                         help="JSON file to write (default: "
                              "bench/results/pcd-<date>.json)")
+
     args = parser.parse_args(argv)
     if args.reps is None:
         args.reps = 2 if args.quick else 5
@@ -113,6 +116,10 @@ def parse_args(argv=None):
         parser.error(f"--reps must be >= 1 and --updates >= 2, got "
                      f"{args.reps} and {args.updates}")
     args.skip = {name.strip() for name in args.skip.split(",") if name.strip()}
+    unknown = args.skip - set(SKIPPABLE)
+    if unknown:
+        parser.error(f"invalid --skip names {sorted(unknown)}; choose from "
+                     f"{', '.join(SKIPPABLE)}")
     return args
 
 
@@ -122,7 +129,7 @@ def make_data(n_rows, seed=0):
 
 
 class MinibatchOrder:
-    """Shuffled minibatches of the data, drawn the way fit draws them."""
+    """Minibatches in a new random order per pass, copied out as fit does."""
 
     def __init__(self, data, seed=0):
         self.data = data
@@ -135,7 +142,7 @@ class MinibatchOrder:
 
 
 class ReferenceRunner:
-    """Times `updates` calls of a reference's update() under a thread limit."""
+    """Times one pass of a reference's update() over the data under a thread limit."""
 
     def __init__(self, name, impl, data, threads_api):
         self.name, self.impl = name, impl
@@ -148,6 +155,12 @@ class ReferenceRunner:
 
             torch.set_num_threads(n_threads)
         return threadpool_limits(limits=n_threads, user_api="blas")
+
+    def warm_up(self, n_threads):
+        """Run two untimed updates, so that the timed ones find warm caches."""
+        with self._limit(n_threads):
+            for _, x in zip(range(2), self.order.batches()):
+                self.impl.update(x)
 
     def run(self, n_threads):
         """Return seconds per update over one pass of the data."""
@@ -164,9 +177,10 @@ class RbmfastRunner:
     """Times rbmfast.training.fit over one epoch, plus parts of the update.
 
     Besides seconds per update, run() returns the steady per-update time from
-    callback timestamps (updates 2 to n), the setup time of the fit call and,
-    timed separately, the k Gibbs sweeps on 256 chains (RBM.gibbs_inplace)
-    and the Adam step (rbmfast.optimizers.Adam) on copies of the parameters.
+    callback timestamps (updates 2 to n) and the setup time of the fit call.
+    It also times, on their own, the k Gibbs sweeps on 256 chains
+    (RBM.gibbs_inplace) and the Adam step (rbmfast.optimizers.Adam) on copies
+    of the parameters.
     """
 
     name = "rbmfast"
@@ -206,6 +220,12 @@ class RbmfastRunner:
             self.adam.step(self.adam_params, self.grads, 1e-3,
                            n_threads=self.config.n_threads)
         return (time.perf_counter() - start) / n_calls
+
+    def warm_up(self, n_threads):
+        """Run an untimed fit of two updates, two Gibbs sweeps and an Adam step."""
+        fit(self.rbm, self.data, self.config, stop_at_update=2)
+        self._gibbs_seconds(min(self.k, 2), 1)
+        self._adam_seconds(1)
 
     def run(self, n_threads):
         """Return seconds per update of fit and the parts, in seconds.
@@ -315,7 +335,7 @@ def run_benchmark(args):
         for k in args.k:
             runners = build_runners(data, k, n_threads, args.skip)
             for runner in runners:
-                runner.run(n_threads)  # warm-up: one full pass, untimed
+                runner.warm_up(n_threads)
             cells[(k, n_threads)] = (runners, {runner.name: [] for runner in runners})
     for rep in range(args.reps):
         for (k, n_threads), (runners, times) in cells.items():

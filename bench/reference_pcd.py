@@ -53,8 +53,8 @@ def _sigmoid_inplace(x):
 class BareGemms:
     """The 2k + 4 products of one PCD-k update with numpy, and nothing else.
 
-    The operands are random binary matrices of the right shapes; a BLAS
-    gemm does not look at the values, so its time does not depend on them.
+    The operands are random binary matrices of the right shapes. A BLAS gemm
+    does not branch on the values, so its time does not depend on them.
     """
 
     def __init__(self, n_visible, n_hidden, batch_size, k, seed=0,

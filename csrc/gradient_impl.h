@@ -35,7 +35,7 @@ static void FN(hidden_stats_block)(const LAYER *L, int B, const REAL *I,
             continue;
         }
         int spin = L->kind == RBM_SPIN;
-        /* Hb holds sigmoid(x) (Binary) or sigmoid(2 x) (Spin) first */
+        /* Hb receives sigmoid(x) (Binary) or sigmoid(2 x) (Spin) first */
         FN(sigmoid_row)(n, theta, Ib, spin ? (REAL)2 : (REAL)1, Hb);
         for (int j = 0; j < n; j++) {
             REAL mu = spin ? 2 * Hb[j] - 1 : Hb[j];

@@ -52,14 +52,21 @@ def load_data(options):
         x, y = load_mnist(source, "train", digits=digits, n_samples=n_train,
                           seed=options["seed"])
         xt, yt = load_mnist(source, "test", digits=digits)
+        label = options.get("label") or "digit"
+        if label == "parity":
+            y, yt = y % 2, yt % 2
+        elif label != "digit":
+            raise CliError(f"unknown MNIST label {label!r}; use digit or parity")
         return (x, y, None), (xt, yt), MNIST_SHAPE
     if options["data"] == "npz":
         if not options.get("data_path"):
             raise CliError("--data npz needs --data-path FILE.npz")
-        x, y, w = load_npz(options["data_path"])
+        label = options.get("label") or "labels"
+        x, y, w = load_npz(options["data_path"], labels_key=label)
         if y is None:
-            raise CliError(f"{options['data_path']} has no 'labels' array; a label "
-                           "is needed for the constraints and the report")
+            raise CliError(f"{options['data_path']} has no {label!r} array; a label "
+                           "is needed for the constraints and the report (choose "
+                           "the array with --label)")
         train_idx, test_idx = train_test_split(len(x), options.get("test_fraction", 0.2),
                                                seed=options["seed"])
         w_train = None if w is None else w[train_idx]
@@ -142,8 +149,8 @@ def cmd_train(args):
     else:
         config = _config_from_args(args)
         options = {"data": args.data, "data_path": args.data_path,
-                   "digits": _parse_digits(args.digits), "n_train": args.n_train,
-                   "seed": args.seed}
+                   "label": args.label, "digits": _parse_digits(args.digits),
+                   "n_train": args.n_train, "seed": args.seed}
     (x, y, w), test, image_shape = load_data(options)
     config.validate(len(x))
     x, test = _check_states(config, x, test)
@@ -205,6 +212,11 @@ def _print_summary(out, metrics):
              f"read-out accuracy from constrained units: "
              f"{ro['constrained']['accuracy']:.4f} "
              f"(majority rate {ro['constrained']['majority_rate']:.4f})"]
+    sub = metrics.get("readout_subsample")
+    if sub:
+        lines.append(f"the same, fitted on {sub['free']['n_train']} samples: free "
+                     f"{sub['free']['accuracy']:.4f}, constrained "
+                     f"{sub['constrained']['accuracy']:.4f}")
     gen = metrics.get("clamped_generation")
     if gen:
         lines.append(f"clamped samples labelled as their class: "
@@ -291,14 +303,20 @@ def build_parser():
 
     t = sub.add_parser("train", help="train an RBM and write model, checkpoint, report")
     _add_data_options(t)
+    t.add_argument("--label", help="label to disentangle: for mnist 'digit' "
+                   "(default) or 'parity'; for npz the name of the label array "
+                   "(default 'labels')")
     t.add_argument("--digits", help="MNIST digit classes to keep, e.g. 0,1 (all)")
     t.add_argument("--n-train", type=int, help="random subset of training samples")
     t.add_argument("--out", required=True, help="output directory")
     t.add_argument("--overwrite", action="store_true", help="replace --out")
     t.add_argument("--resume", action="store_true",
                    help="continue the run saved in --out from its checkpoint")
-    t.add_argument("--visible", default="binary", choices=["binary", "spin", "gaussian"])
-    t.add_argument("--hidden", default="binary", choices=["binary", "spin", "gaussian"])
+    t.add_argument("--visible", default="binary", choices=["binary", "spin", "gaussian"],
+                   help="visible unit type (binary)")
+    t.add_argument("--hidden", default="gaussian",
+                   choices=["binary", "spin", "gaussian"],
+                   help="hidden unit type (gaussian)")
     t.add_argument("--n-hidden", type=int, default=400, help="hidden units (400)")
     t.add_argument("--n-free", type=int, default=10,
                    help="free hidden units that carry the label (10); -1 trains "
@@ -306,21 +324,30 @@ def build_parser():
     t.add_argument("--lambda-Q", type=float, default=0.0,
                    help="second-order constraint penalty strength (0: off)")
     t.add_argument("--Q-rank", type=int, help="low-rank approximation of Q")
-    t.add_argument("--method", default="pcd", choices=["pcd", "cd"])
+    t.add_argument("--method", default="pcd", choices=["pcd", "cd"],
+                   help="persistent chains (pcd) or chains restarted at the data "
+                        "(cd)")
     t.add_argument("--k", type=int, default=1, help="Gibbs sweeps per update (1)")
     t.add_argument("--n-chains", type=int, help="persistent chains (batch size)")
-    t.add_argument("--epochs", type=int, default=10, help="passes over the data (10)")
+    t.add_argument("--epochs", type=int, default=15, help="passes over the data (15)")
     t.add_argument("--batch-size", type=int, default=256, help="minibatch size (256)")
-    t.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
-    t.add_argument("--lr", type=float, default=3e-3, help="learning rate (3e-3)")
+    t.add_argument("--optimizer", default="adam", choices=["adam", "sgd"],
+                   help="optimiser (adam)")
+    t.add_argument("--lr", type=float, default=1e-3, help="learning rate (1e-3)")
     t.add_argument("--lr-final", type=float,
                    help="learning rate at the end of the decay (lr / 10)")
-    t.add_argument("--l2-fields", type=float, default=0.0)
-    t.add_argument("--l1-weights", type=float, default=0.0)
-    t.add_argument("--l2-weights", type=float, default=0.0)
-    t.add_argument("--l1sq-weights", type=float, default=0.0)
-    t.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--l2-fields", type=float, default=0.0,
+                   help="L2 penalty on the visible fields (0)")
+    t.add_argument("--l1-weights", type=float, default=0.0,
+                   help="L1 penalty on the weights (0)")
+    t.add_argument("--l2-weights", type=float, default=0.0,
+                   help="L2 penalty on the weights (0)")
+    t.add_argument("--l1sq-weights", type=float, default=0.0,
+                   help="L1-squared penalty (lambda / 2N) sum_mu (sum_i |W_i mu|)^2 (0)")
+    t.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                   help="floating type of parameters and data (float32)")
+    t.add_argument("--seed", type=int, default=0,
+                   help="seed of initialisation, minibatch order and sampling (0)")
     t.add_argument("--threads", type=int, help="OpenMP threads (OMP_NUM_THREADS)")
     t.add_argument("--n-per-class", type=int, default=100,
                    help="clamped samples per class in the report (100)")
@@ -330,18 +357,18 @@ def build_parser():
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("sample", help="sample visible states from a model")
-    s.add_argument("--model", required=True)
+    s.add_argument("--model", required=True, help="model.rbm or checkpoint.rbm")
     s.add_argument("--out", required=True, help="output .npy file")
-    s.add_argument("--overwrite", action="store_true")
-    s.add_argument("--n-samples", type=int, default=100)
+    s.add_argument("--overwrite", action="store_true", help="replace --out")
+    s.add_argument("--n-samples", type=int, default=100, help="chains (100)")
     s.add_argument("--steps", type=int, default=500, help="Gibbs sweeps (500)")
     s.add_argument("--clamp-class", help="clamp the free units to this class's value")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--threads", type=int)
+    s.add_argument("--seed", type=int, default=0, help="sampling seed (0)")
+    s.add_argument("--threads", type=int, help="OpenMP threads (OMP_NUM_THREADS)")
     s.set_defaults(func=cmd_sample)
 
     e = sub.add_parser("evaluate", help="evaluate a model on held-out data")
-    e.add_argument("--model", required=True)
+    e.add_argument("--model", required=True, help="model.rbm or checkpoint.rbm")
     _add_data_options(e, required=False)
     e.add_argument("--max-samples", type=int, default=1000,
                    help="held-out samples for the pseudo-likelihood (1000)")

@@ -68,6 +68,7 @@ class ConstraintGroup:
                           "they have no effect; set lambda_Q > 0 or drop Q",
                           stacklevel=2)
         self._basis = None if self.q is None else _orthonormal_basis(self.q)
+        self._Q_cache = {}
 
     @property
     def has_penalty(self):
@@ -103,18 +104,30 @@ class ConstraintGroup:
         return float(np.linalg.norm(self.q.T @ block) / denom) if denom > 0 else 0.0
 
     # -- second order -------------------------------------------------------
+    def _Q_as(self, dtype):
+        """Return Q or its factors cast to `dtype`, cached per dtype."""
+        cache = self._Q_cache
+        if dtype not in cache:
+            if self.Q is not None:
+                cache[dtype] = (self.Q.astype(dtype), None)
+            else:
+                vectors, values = self.Q_factors
+                cache[dtype] = (None, (vectors.astype(dtype), values.astype(dtype)))
+        return cache[dtype]
+
     def _quadratic_forms(self, block):
         """Yield (M_k, Q_k W_G) with M_k = W_G^T Q_k W_G, or factors of them.
 
-        For low-rank Q_k = V diag(s) V^T this yields (A^T diag(s) A, None)
+        For low-rank Q_k = V diag(s) V^T this yields (A^T diag(s) A, (V, s, A))
         with A = V^T W_G, never forming the n_visible x G product.
         """
-        if self.Q is not None:
-            for Qk in self.Q:
+        Q, factors = self._Q_as(block.dtype)
+        if Q is not None:
+            for Qk in Q:
                 QW = Qk @ block
                 yield block.T @ QW, QW
         else:
-            vectors, values = self.Q_factors
+            vectors, values = factors
             for Vk, sk in zip(vectors, values):
                 A = Vk.T @ block
                 yield A.T @ (sk[:, None] * A), (Vk, sk, A)
@@ -128,10 +141,14 @@ class ConstraintGroup:
         return 0.5 * self.lambda_Q * float(total)
 
     def add_penalty_gradient(self, W, grad):
-        """Add 2 lambda_Q sum_k Q_k W_G (W_G^T Q_k W_G) to grad[:, units]."""
+        """Add 2 lambda_Q sum_k Q_k W_G (W_G^T Q_k W_G) to grad[:, units].
+
+        Computed in the dtype of `W` (Q is cast once and cached), since this
+        runs at every update.
+        """
         if not self.has_penalty:
             return
-        block = W[:, self.units].astype(np.float64)
+        block = _take_columns(W, self.units)
         g = np.zeros_like(block)
         for Mk, QW in self._quadratic_forms(block):
             if isinstance(QW, tuple):

@@ -111,7 +111,7 @@ def load_model(path):
     try:
         arrays, content, _ = read_archive(path, MODEL_KIND)
     except ArchiveError as error:
-        # a checkpoint holds a whole model too; any other kind is an error
+        # a checkpoint contains a whole model too, so it loads as one
         if repr(CHECKPOINT_KIND) not in str(error):
             raise
         arrays, content, _ = read_archive(path, CHECKPOINT_KIND)

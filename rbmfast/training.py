@@ -165,10 +165,9 @@ def fit(rbm, data, config, weights=None, constraints=None, state=None,
     if state is None:
         state = new_state(rbm, config, n_chains)
     loop = _Loop(rbm, data, w, config, constraints, state)
-    with single_threaded_blas():
-        if state.update == 0 and constraints is not None:
-            constraints.project(rbm.weights)
-        loop.run(callback, progress, stop_at_update)
+    if state.update == 0 and constraints is not None:
+        constraints.project(rbm.weights)
+    loop.run(callback, progress, stop_at_update)
     return state
 
 
@@ -242,7 +241,8 @@ class _Loop:
         self.stats_v[:] = 0
         self.stats_h[:] = 0
 
-        # positive phase: data weighted by w / sum(w)
+        # positive phase: data weighted by w / sum(w); the kernels call the
+        # BLAS from inside their OpenMP regions, so it runs on one thread there
         total = w.sum()
         if not total > 0:
             raise ValueError(
@@ -250,10 +250,11 @@ class _Loop:
                 "weight 0; remove zero-weight samples or use larger batches"
             )
         coef = np.ascontiguousarray(-w / total, dtype=rbm.dtype)
-        _gradient.phase_gradient(vis.kind, vis.params(), hid.kind, hid.params(),
-                                 rbm.weights, x, coef, self.inputs_h, self.hidden,
-                                 self.grad_w, False, self.stats_v, self.stats_h,
-                                 self.threads)
+        with single_threaded_blas():
+            _gradient.phase_gradient(vis.kind, vis.params(), hid.kind, hid.params(),
+                                     rbm.weights, x, coef, self.inputs_h,
+                                     self.hidden, self.grad_w, False, self.stats_v,
+                                     self.stats_h, self.threads)
 
         # negative phase: chains after k sweeps, weighted by 1 / n_chains
         if cfg.method == "cd":
@@ -263,12 +264,13 @@ class _Loop:
         else:
             chains, coef_c = state.chains, self.chain_coef
             scratch, chain_h = self.gibbs_scratch, self.chain_h
-        rbm.gibbs_inplace(chains, chain_h, state.stream, cfg.n_gibbs,
-                          n_threads=cfg.n_threads, scratch=scratch)
-        _gradient.phase_gradient(vis.kind, vis.params(), hid.kind, hid.params(),
-                                 rbm.weights, chains, coef_c, self.inputs_h,
-                                 self.hidden, self.grad_w, True, self.stats_v,
-                                 self.stats_h, self.threads)
+        with single_threaded_blas():
+            rbm.gibbs_inplace(chains, chain_h, state.stream, cfg.n_gibbs,
+                              n_threads=cfg.n_threads, scratch=scratch)
+            _gradient.phase_gradient(vis.kind, vis.params(), hid.kind, hid.params(),
+                                     rbm.weights, chains, coef_c, self.inputs_h,
+                                     self.hidden, self.grad_w, True, self.stats_v,
+                                     self.stats_h, self.threads)
 
         # regularisers and constraint penalty, then the optimiser step
         grads = self._gradients()
