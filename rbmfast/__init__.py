@@ -4,6 +4,9 @@ weight constraints.
 The main entry points are re-exported here; see the submodules for the
 rest (rbmfast.evaluation, rbmfast.datasets, rbmfast.plots).
 """
+import warnings
+
+from rbmfast._kernels import _layers
 from rbmfast.config import TrainConfig
 from rbmfast.constraints import ConstraintGroup, Constraints, label_constraints
 from rbmfast.io import load_checkpoint, load_model, save_checkpoint, save_model
@@ -13,6 +16,11 @@ from rbmfast.rbm import RBM
 from rbmfast.training import fit, init_rbm, train
 
 __version__ = "0.1.0"
+
+if not _layers.has_openmp():
+    warnings.warn("rbmfast was built without OpenMP, so its kernels run on one "
+                  "thread; install a compiler with OpenMP support and reinstall",
+                  RuntimeWarning, stacklevel=2)
 
 __all__ = ["RBM", "Binary", "Spin", "Gaussian", "Stream", "TrainConfig", "train",
            "fit", "init_rbm", "Constraints", "ConstraintGroup", "label_constraints",

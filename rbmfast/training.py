@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from rbmfast._kernels import _gradient
-from rbmfast._threads import resolve_threads, single_threaded_blas
+from rbmfast._threads import blas_threads, resolve_threads, single_threaded_blas
 from rbmfast.config import TrainConfig
 from rbmfast.constraints import Constraints, label_constraints
 from rbmfast.labels import check_weights
@@ -165,9 +165,12 @@ def fit(rbm, data, config, weights=None, constraints=None, state=None,
     if state is None:
         state = new_state(rbm, config, n_chains)
     loop = _Loop(rbm, data, w, config, constraints, state)
-    if state.update == 0 and constraints is not None:
-        constraints.project(rbm.weights)
-    loop.run(callback, progress, stop_at_update)
+    # numpy products outside the kernels (projection, penalty) use the BLAS
+    # with the run's thread count
+    with blas_threads(config.n_threads):
+        if state.update == 0 and constraints is not None:
+            constraints.project(rbm.weights)
+        loop.run(callback, progress, stop_at_update)
     return state
 
 
