@@ -103,6 +103,9 @@ def parse_args(argv=None):
     parser.add_argument("--skip", default="",
                         help="comma-separated implementations to leave out, "
                              f"from: {', '.join(SKIPPABLE)}")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="also time, at 1 thread, the products in the kernels' "
+                             "chunks and the sampling of one sweep")
     parser.add_argument("--output", type=Path, default=None,
                         help="JSON file to write (default: "
                              "bench/results/pcd-<date>.json)")
@@ -350,6 +353,107 @@ def run_benchmark(args):
     return {cell: times for cell, (_, times) in cells.items()}
 
 
+# Chunk sizes of the C kernels, copied from csrc/common.h: products with the
+# batch on the rows run on RBM_ROW_CHUNK rows, and X^T H in the gradient on
+# 2 * RBM_COLUMN_BLOCK visible units.
+KERNEL_ROW_CHUNK = 64
+KERNEL_XTH_CHUNK = 2 * 64
+
+
+def _best_ms(function, n_calls=15):
+    best = float("inf")
+    for _ in range(n_calls):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return 1e3 * best
+
+
+def run_diagnostics(data):
+    """Time, at 1 thread, what the kernels do differently from one BLAS call.
+
+    Returns a dict of fastest times in ms over 15 calls: the two products of
+    a sweep as whole 256-row calls and in the kernels' row chunks (scipy BLAS,
+    as the kernels call it), X^T H per column chunk of the gradient kernel,
+    and the sampling of one sweep (256 x 1284 units) by rbmfast's Binary
+    layer and by numpy.
+    """
+    from rbmfast.layers import layer_from_name
+
+    products = ref.ScipyBlasGemms(N_VISIBLE, N_HIDDEN, BATCH_SIZE, 1)
+    W, v, h = products.W, products.v, products.h
+    out_h, out_v, out_w = products.out_h, products.out_v, products.out_w
+
+    def sweep_products(rows):
+        for b0 in range(0, BATCH_SIZE, rows):
+            b1 = b0 + rows
+            products._product(v[b0:b1], W, out_h[b0:b1])
+            products._product(h[b0:b1], W.T, out_v[b0:b1])
+
+    x = data[:BATCH_SIZE]
+    xth_chunks = []
+    for i0 in range(0, N_VISIBLE, KERNEL_XTH_CHUNK):
+        i1 = min(i0 + KERNEL_XTH_CHUNK, N_VISIBLE)
+        # G[i0:i1] = X[:, i0:i1]^T H. The kernel reads the columns in place
+        # with a row stride of N; f2py needs a contiguous copy.
+        x_chunk = np.ascontiguousarray(x[:, i0:i1])
+        xth_chunks.append(_best_ms(
+            lambda x_chunk=x_chunk, i0=i0, i1=i1: products._product(
+                x_chunk.T, h, out_w[i0:i1])))
+
+    n_units = N_VISIBLE + N_HIDDEN
+    inputs = np.random.default_rng(2).standard_normal(
+        (BATCH_SIZE, n_units)).astype(np.float32)
+    layer = layer_from_name("binary", n_units, np.float32)
+    stream = Stream.from_seed(0, 6)
+    rng = np.random.default_rng(0)
+    scratch = np.empty_like(inputs)
+    uniforms = np.empty_like(inputs)
+    states = np.empty_like(inputs)
+
+    def numpy_sample():
+        scratch[...] = inputs
+        ref._sigmoid_inplace(scratch)
+        rng.random(out=uniforms, dtype=np.float32)
+        np.less(uniforms, scratch, out=states)
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return {
+            "sweep_products_256_rows": _best_ms(lambda: sweep_products(BATCH_SIZE)),
+            f"sweep_products_{KERNEL_ROW_CHUNK}_row_chunks": _best_ms(
+                lambda: sweep_products(KERNEL_ROW_CHUNK)),
+            "xth_whole": _best_ms(lambda: products._product(x.T, h, out_w)),
+            "xth_column_chunks": xth_chunks,
+            "sample_sweep_rbmfast": _best_ms(lambda: layer.sample(inputs, stream, 1)),
+            "sample_sweep_numpy": _best_ms(numpy_sample),
+        }
+
+
+def print_diagnostics(diagnostics, thread_counts):
+    d = diagnostics
+    print("\ndiagnostics, 1 thread, fastest of 15 calls (ms):")
+    print(f"  2 products of a sweep, one 256-row call each: "
+          f"{d['sweep_products_256_rows']:.2f}; in {KERNEL_ROW_CHUNK}-row chunks: "
+          f"{d[f'sweep_products_{KERNEL_ROW_CHUNK}_row_chunks']:.2f}")
+    chunks = d["xth_column_chunks"]
+    print(f"  X^T H whole: {d['xth_whole']:.2f}; in {len(chunks)} chunks of "
+          f"{KERNEL_XTH_CHUNK} visible units: "
+          + ", ".join(f"{c:.2f}" for c in chunks))
+    for n_threads in thread_counts:
+        if n_threads < 2:
+            continue
+        # OpenMP schedule(static) gives each thread one contiguous run of
+        # ceil(chunks / threads) chunks, so the slowest thread sets the time.
+        per_thread = -(-len(chunks) // n_threads)
+        loads = [sum(chunks[i:i + per_thread])
+                 for i in range(0, len(chunks), per_thread)]
+        print(f"  X^T H at {n_threads} threads, static split: slowest thread "
+              f"{max(loads):.2f} against {sum(chunks) / n_threads:.2f} balanced")
+    print(f"  sampling one sweep (256 x {N_VISIBLE + N_HIDDEN} units): rbmfast "
+          f"Binary.sample {d['sample_sweep_rbmfast']:.2f}, numpy "
+          f"{d['sample_sweep_numpy']:.2f}")
+
+
 def summarise(raw):
     """Return the table rows: medians in ms and the ratios."""
     rows = []
@@ -451,7 +555,8 @@ def describe_machine(env):
     info["rbmfast_commit"] = _git("rev-parse", "HEAD")
     # Uncommitted changes to the package or its kernels, which the timed
     # build may contain.
-    info["rbmfast_uncommitted"] = _git("status", "--porcelain", "--", "rbmfast", "csrc")
+    info["rbmfast_uncommitted"] = _git("status", "--porcelain", "--", "src", "csrc",
+                                       "CMakeLists.txt")
     return info
 
 
@@ -490,6 +595,10 @@ def main(argv=None):
     machine["loadavg_end"] = os.getloadavg()
     rows = summarise(raw)
     print_table(rows)
+    diagnostics = None
+    if args.diagnose:
+        diagnostics = run_diagnostics(make_data(BATCH_SIZE))
+        print_diagnostics(diagnostics, args.threads)
     output = args.output or default_output()
     output.parent.mkdir(parents=True, exist_ok=True)
     result = {
@@ -502,6 +611,7 @@ def main(argv=None):
         "machine": machine,
         "wall_s": time.perf_counter() - start,
         "rows": rows,
+        "diagnostics": diagnostics,
     }
     output.write_text(json.dumps(result, indent=1) + "\n")
     print(f"\nwrote {output} ({result['wall_s']:.0f} s; load average now "

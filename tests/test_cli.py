@@ -186,7 +186,7 @@ def test_train_existing_dir_rejected(run_copy, data_path, capsys):
 
 
 def test_train_overwrite(run_copy, run, data_path, capsys):
-    (run_copy / "stale.txt").write_text("from an older run")
+    (run_copy / "report" / "stale.png").write_bytes(b"from an older run")
 
     assert main(train_args(data_path, run_copy, "--overwrite")) == 0
 
@@ -194,8 +194,40 @@ def test_train_overwrite(run_copy, run, data_path, capsys):
     assert err == ""
     assert "read-out accuracy from free units" in out
     assert "constraint violation" in out
-    assert not (run_copy / "stale.txt").exists()
+    assert not (run_copy / "report" / "stale.png").exists()
     assert_models_equal(run_copy / "model.rbm", run / "model.rbm")
+
+
+def test_overwrite_keeps_foreign_files(run_copy, data_path, capsys):
+    # --overwrite replaces rbmfast's outputs only: a directory with other
+    # files is rejected and left as it was.
+    (run_copy / "thesis.txt").write_text("not an rbmfast output")
+
+    assert main(train_args(data_path, run_copy, "--overwrite")) == 2
+
+    assert_one_line_error(capsys.readouterr().err, "train", "thesis.txt")
+    assert (run_copy / "thesis.txt").read_text() == "not an rbmfast output"
+    assert (run_copy / "model.rbm").exists()
+
+
+def test_overwrite_keeps_data_in_out(tmp_path, dataset, capsys):
+    x, y = dataset
+    out = tmp_path / "inside"
+    out.mkdir()
+    np.savez(out / "data.npz", data=x, labels=y)
+
+    assert main(train_args(out / "data.npz", out, "--overwrite")) == 2
+
+    assert (out / "data.npz").exists()
+
+
+def test_failed_overwrite_keeps_old_run(run_copy, data_path, capsys):
+    before = (run_copy / "model.rbm").read_bytes()
+
+    assert main(train_args(data_path, run_copy, "--overwrite", "--threads", "0")) == 2
+
+    assert_one_line_error(capsys.readouterr().err, "train", "n_threads")
+    assert (run_copy / "model.rbm").read_bytes() == before
 
 
 def test_resume_finished_run(run_copy, run, capsys):
@@ -563,3 +595,47 @@ def test_missing_model(tmp_path, command, capsys):
     assert main(args) == 2
 
     assert_one_line_error(capsys.readouterr().err, command, str(path), "not found")
+
+
+def test_sample_adds_npy_suffix(tmp_path, run):
+    out = tmp_path / "samples"
+    assert main(sample_args(run / "model.rbm", out, "--n-samples", "3",
+                            "--steps", "2")) == 0
+    assert (tmp_path / "samples.npy").exists()
+    # the second run finds samples.npy and needs --overwrite
+    assert main(sample_args(run / "model.rbm", out, "--n-samples", "3")) == 2
+
+
+def test_train_string_labels(tmp_path, dataset, capsys):
+    x, y = dataset
+    names = np.array(["circle", "square", "triangle"])[y]
+    path = write_npz(tmp_path / "named.npz", data=x, labels=names)
+    out = tmp_path / "D"
+
+    assert main(train_args(path, out)) == 0
+
+    metrics = read_metrics(out)
+    assert metrics["readout"]["free"]["accuracy"] > 0
+    _, _, metadata = load_model(out / "model.rbm")
+    assert sorted(metadata["typical_values"]) == ["circle", "square", "triangle"]
+
+
+def test_bad_value_names_file_row(tmp_path, dataset, capsys):
+    x, y = dataset
+    x = x.copy()
+    x[123, 9] = 0.5
+    path = write_npz(tmp_path / "bad.npz", data=x, labels=y)
+
+    assert main(train_args(path, tmp_path / "D")) == 2
+
+    assert_one_line_error(capsys.readouterr().err, "train", "sample 123, unit 9")
+
+
+def test_evaluate_keeps_existing_out(tmp_path, run, capsys):
+    target = tmp_path / "victim.json"
+    target.write_text("keep")
+
+    assert main(["evaluate", "--model", str(run / "model.rbm"), "--out",
+                 str(target)]) == 2
+
+    assert target.read_text() == "keep"

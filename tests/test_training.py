@@ -192,7 +192,11 @@ def test_nonfinite_parameters_raise():
     (dict(batch_size=10_000), "batch_size = 10000 is larger"),
     (dict(n_free=11), "n_free = 11"),
     (dict(n_gibbs=0), "n_gibbs"),
-    (dict(lr=-1.0), "lr must be > 0"),
+    (dict(lr=-1.0), "lr must be a finite number > 0"),
+    (dict(lr=float("inf")), "lr must be a finite number > 0"),
+    (dict(n_threads=0), "n_threads = 0"),
+    (dict(Q_rank=3), "Q_rank = 3 has no effect"),
+    (dict(n_free="2"), "n_free must be an integer"),
     (dict(method="foo"), "method"),
 ])
 def test_invalid_config_rejected(bad, match):

@@ -28,7 +28,11 @@ def load_npz(path, data_key="data", labels_key="labels", weights_key="weights"):
     if not path.is_file():
         raise FileNotFoundError(f"data file {path} not found")
     try:
-        with np.load(path, allow_pickle=False) as f:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path} is a single .npy array, not an .npz file; save "
+                             "it with numpy.savez(path, data=..., labels=...)")
+        with loaded as f:
             if data_key not in f.files:
                 raise ValueError(f"{path} has no array {data_key!r}; it has {f.files}")
             data = f[data_key]
@@ -36,6 +40,12 @@ def load_npz(path, data_key="data", labels_key="labels", weights_key="weights"):
             weights = f[weights_key] if weights_key in f.files else None
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise ValueError(f"{path} is not a readable .npz file: {error}") from None
+    except ValueError as error:
+        if "pickle" not in str(error):
+            raise
+        raise ValueError(f"{path} is not an .npz file of plain arrays (object "
+                         "arrays and other files are not read); save it with "
+                         "numpy.savez(path, data=..., labels=...)") from None
     if data.ndim != 2 or data.shape[0] == 0:
         raise ValueError(f"{path}: {data_key!r} must be a non-empty 2-D array, got "
                          f"shape {data.shape}")

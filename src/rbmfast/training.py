@@ -21,7 +21,7 @@ from rbmfast._threads import blas_threads, resolve_threads, single_threaded_blas
 from rbmfast.config import TrainConfig
 from rbmfast.constraints import Constraints, label_constraints
 from rbmfast.labels import check_weights
-from rbmfast.layers import layer_from_name
+from rbmfast.layers import layer_from_name, layer_name
 from rbmfast.optimizers import make_optimizer
 from rbmfast.random import Stream, seed_sequence
 from rbmfast.rbm import RBM
@@ -110,8 +110,8 @@ def train(config, data, labels=None, weights=None, callback=None, progress=False
     constraints : Constraints or None
     state : TrainState
     """
-    config.validate(len(data))
     data = _check_data(data, config)
+    config.validate(len(data))
     constraints = None
     if config.n_free is not None:
         if labels is None:
@@ -156,8 +156,8 @@ def fit(rbm, data, config, weights=None, constraints=None, state=None,
     -------
     TrainState
     """
-    config.validate(len(data))
     data = _check_data(data, config, rbm)
+    config.validate(len(data))
     w = check_weights(weights, data.shape[0])
     n_chains = config.n_chains or config.batch_size
     if constraints is not None:
@@ -177,7 +177,8 @@ def fit(rbm, data, config, weights=None, constraints=None, state=None,
 def _check_data(data, config, rbm=None):
     arr = np.asarray(data)
     if arr.ndim != 2:
-        raise ValueError(f"data must be 2-D (n_samples, n_visible), got shape {arr.shape}")
+        raise ValueError(f"data must be 2-D (n_samples, n_visible), got shape "
+                         f"{arr.shape}; reshape one sample to (1, n_visible)")
     if arr.shape[0] == 0:
         raise ValueError("data is empty: at least one sample is needed")
     if rbm is None:
@@ -186,6 +187,14 @@ def _check_data(data, config, rbm=None):
         layer = rbm.visible
         if rbm.dtype != np.dtype(config.dtype):
             raise ValueError(f"the RBM is {rbm.dtype} but config.dtype is {config.dtype}")
+        if rbm.n_hidden != config.n_hidden:
+            raise ValueError(f"the RBM has {rbm.n_hidden} hidden units but "
+                             f"config.n_hidden is {config.n_hidden}")
+        kinds = (layer_name(rbm.visible), layer_name(rbm.hidden))
+        if kinds != (config.visible, config.hidden):
+            raise ValueError(f"the RBM has {kinds[0]} visible and {kinds[1]} hidden "
+                             f"units but the config asks for {config.visible} and "
+                             f"{config.hidden}")
     return layer.check_states(arr, "data")
 
 

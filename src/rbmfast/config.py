@@ -6,7 +6,10 @@ as JSON, sent to another process and replayed there.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 __all__ = ["TrainConfig"]
 
@@ -72,31 +75,47 @@ class TrainConfig:
 
     def validate(self, n_samples=None):
         """Raise ValueError naming the first invalid setting."""
-        _positive_int("n_hidden", self.n_hidden)
-        _positive_int("n_epochs", self.n_epochs)
-        _positive_int("batch_size", self.batch_size)
-        _positive_int("n_gibbs", self.n_gibbs)
-        if self.n_chains is not None:
-            _positive_int("n_chains", self.n_chains)
+        for name in ("n_hidden", "n_epochs", "batch_size", "n_gibbs"):
+            _positive_int(name, getattr(self, name))
+        for name in ("n_chains", "Q_rank"):
+            if getattr(self, name) is not None:
+                _positive_int(name, getattr(self, name))
+        _choice("visible", self.visible, ("binary", "spin", "gaussian"))
+        _choice("hidden", self.hidden, ("binary", "spin", "gaussian"))
         _choice("method", self.method, ("pcd", "cd"))
         _choice("optimizer", self.optimizer, ("adam", "sgd"))
         _choice("dtype", self.dtype, ("float32", "float64"))
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        if self.lr_final is not None and not self.lr_final > 0:
-            raise ValueError(f"lr_final must be > 0, got {self.lr_final}")
-        if not 0 <= self.lr_decay_start <= 1:
-            raise ValueError(f"lr_decay_start must be in [0, 1], got {self.lr_decay_start}")
+        for name in ("lr", "eps"):
+            if not _real(getattr(self, name)) > 0:
+                raise ValueError(f"{name} must be a finite number > 0, got "
+                                 f"{getattr(self, name)!r}")
+        if self.lr_final is not None and not _real(self.lr_final) > 0:
+            raise ValueError(f"lr_final must be a finite number > 0, got "
+                             f"{self.lr_final!r}")
+        for name in ("lr_decay_start", "beta1", "beta2", "momentum"):
+            if not 0 <= _real(getattr(self, name)) <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
         for name in ("l2_fields", "l1_weights", "l2_weights", "l1sq_weights",
-                     "lambda_Q"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if not self.weight_scale >= 0:
-            raise ValueError(f"weight_scale must be >= 0, got {self.weight_scale}")
-        if self.n_free is not None and not 0 <= self.n_free <= self.n_hidden:
-            raise ValueError(
-                f"n_free = {self.n_free} must be between 0 and n_hidden = {self.n_hidden}"
-            )
+                     "lambda_Q", "weight_scale"):
+            if not _real(getattr(self, name)) >= 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got "
+                                 f"{getattr(self, name)!r}")
+        if self.Q_rank is not None and self.lambda_Q == 0:
+            raise ValueError(f"Q_rank = {self.Q_rank} has no effect with lambda_Q = 0; "
+                             "set lambda_Q > 0 or drop Q_rank")
+        if self.n_free is not None:
+            _int("n_free", self.n_free)
+            if not 0 <= self.n_free <= self.n_hidden:
+                raise ValueError(f"n_free = {self.n_free} must be between 0 and "
+                                 f"n_hidden = {self.n_hidden}")
+        if self.n_threads is not None:
+            _int("n_threads", self.n_threads)
+            if self.n_threads == 0:
+                raise ValueError("n_threads = 0 is invalid: use None for the OpenMP "
+                                 "default or a thread count >= 1")
+        _int("seed", self.seed)
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0, got {self.seed}")
         if n_samples is not None and self.batch_size > n_samples:
             raise ValueError(
                 f"batch_size = {self.batch_size} is larger than the {n_samples} "
@@ -108,9 +127,23 @@ class TrainConfig:
         return self.lr / 10 if self.lr_final is None else self.lr_final
 
 
+def _int(name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+
+
 def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    _int(name, value)
+    if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _real(value):
+    """Return value as a float, or NaN when it is not a finite real number."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        return math.nan
+    return float(value) if math.isfinite(value) else math.nan
 
 
 def _choice(name, value, choices):

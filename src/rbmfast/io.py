@@ -67,9 +67,22 @@ def save_model(path, rbm, constraints=None, metadata=None):
     metadata : dict, optional
         JSON-serialisable data stored with the model (e.g. data source).
     """
+    _check_finite(rbm)
     arrays, content = _model_arrays(rbm, constraints)
     content["metadata"] = metadata or {}
     return write_archive(path, MODEL_KIND, arrays, content)
+
+
+def _check_finite(rbm):
+    """Reject a model that load_model would not read back."""
+    blocks = {"weights": rbm.weights}
+    for prefix, layer in (("visible", rbm.visible), ("hidden", rbm.hidden)):
+        for name in layer.param_names:
+            blocks[f"{prefix}/{name}"] = getattr(layer, name)
+    for name, arr in blocks.items():
+        if not np.isfinite(arr).all():
+            raise ValueError(f"cannot save a model whose {name} contains NaN or "
+                             "infinite values")
 
 
 def _rebuild_model(arrays, content, path):
@@ -130,6 +143,7 @@ def save_checkpoint(path, rbm, constraints, state, config, metadata=None):
     config : TrainConfig
     metadata : dict, optional
     """
+    _check_finite(rbm)
     arrays, content = _model_arrays(rbm, constraints)
     arrays["chains"] = state.chains
     for key, arr in state.optimizer.state_arrays().items():

@@ -23,6 +23,7 @@ from rbmfast.evaluation.metrics import (input_label_correlation,
 from rbmfast.evaluation.pseudolikelihood import pseudolikelihood, reconstruction_error
 from rbmfast.evaluation.readout import SoftmaxReadout, readout_accuracy
 from rbmfast.evaluation.sampling import class_typical_values, sample_clamped
+from rbmfast.labels import encode_labels
 from rbmfast.random import Stream
 
 __all__ = ["disentanglement_metrics", "clamped_generation", "write_report",
@@ -175,17 +176,19 @@ def write_report(out_dir, rbm, constraints, train, test, image_shape=None,
         metrics["reconstruction_error_test"] = reconstruction_error(rbm, x_test[:1000])
     free, constrained = constraints.free_units, constraints.constrained_units
     inputs_test = rbm.inputs_h_from_v(x_test)
+    codes, classes = encode_labels(y_test)
+    class_names = [str(c) for c in classes]
     figures = {}
     if free.size:
         figures["input_histograms_free"] = plots.plot_input_histograms(
-            inputs_test, y_test, free, out_dir / "input_histograms_free.png",
-            unit_names=[f"free unit {u}" for u in free],
+            inputs_test, codes, free, out_dir / "input_histograms_free.png",
+            unit_names=[f"free unit {u}" for u in free], class_names=class_names,
             title="Hidden inputs of the free units by class (test data)")
     if constrained.size:
         shown = constrained[:min(12, constrained.size)]
         figures["input_histograms_constrained"] = plots.plot_input_histograms(
-            inputs_test, y_test, shown, out_dir / "input_histograms_constrained.png",
-            unit_names=[f"unit {u}" for u in shown],
+            inputs_test, codes, shown, out_dir / "input_histograms_constrained.png",
+            unit_names=[f"unit {u}" for u in shown], class_names=class_names,
             title="Hidden inputs of constrained units by class (test data)")
     if image_shape is not None and free.size:
         samples, classes, gen = clamped_generation(

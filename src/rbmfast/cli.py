@@ -40,10 +40,15 @@ def _parse_digits(text):
                        f"{text!r}") from None
 
 
-def load_data(options):
-    """Return ((x_train, y_train, w_train), (x_test, y_test), image_shape)."""
+def load_data(options, visible="binary"):
+    """Return ((x_train, y_train, w_train), (x_test, y_test), image_shape).
+
+    The states are checked against a `visible` layer before any split, so
+    an error names the row of the file.
+    """
     from rbmfast.datasets import MNIST_SHAPE, load_mnist, load_npz
     from rbmfast.evaluation.readout import train_test_split
+    from rbmfast.layers import layer_from_name
 
     if options["data"] == "mnist":
         source = options.get("data_path") or "pureml"
@@ -62,13 +67,19 @@ def load_data(options):
         if not options.get("data_path"):
             raise CliError("--data npz needs --data-path FILE.npz")
         label = options.get("label") or "labels"
-        x, y, w = load_npz(options["data_path"], labels_key=label)
+        path = options["data_path"]
+        x, y, w = load_npz(path, labels_key=label)
         if y is None:
-            raise CliError(f"{options['data_path']} has no {label!r} array; a label "
-                           "is needed for the constraints and the report (choose "
-                           "the array with --label)")
+            raise CliError(f"{path} has no {label!r} array; a label is needed for "
+                           "the constraints and the report (name the array with "
+                           "rbmfast train --label)")
+        if y.ndim != 1:
+            raise CliError(f"label array {label!r} in {path} has shape {y.shape}; "
+                           "the command line needs one categorical label per row")
+        layer = layer_from_name(visible, x.shape[1] if x.ndim == 2 else 1, "float64")
+        layer.check_states(x, f"data in {path}")
         train_idx, test_idx = train_test_split(len(x), options.get("test_fraction", 0.2),
-                                               seed=options["seed"])
+                                               seed=options["seed"], stratify=y)
         w_train = None if w is None else w[train_idx]
         return (x[train_idx], y[train_idx], w_train), (x[test_idx], y[test_idx]), None
     raise CliError(f"unknown data source {options['data']!r}; use mnist or npz")
@@ -76,18 +87,26 @@ def load_data(options):
 
 # -- train --------------------------------------------------------------------
 def _config_from_args(args):
+    n_free = None if args.n_free == -1 else args.n_free
     return TrainConfig(
         n_hidden=args.n_hidden, visible=args.visible, hidden=args.hidden,
         dtype=args.dtype, method=args.method, n_gibbs=args.k, n_chains=args.n_chains,
         n_epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
         lr=args.lr, lr_final=args.lr_final, l2_fields=args.l2_fields,
         l1_weights=args.l1_weights, l2_weights=args.l2_weights,
-        l1sq_weights=args.l1sq_weights, n_free=args.n_free, lambda_Q=args.lambda_Q,
+        l1sq_weights=args.l1sq_weights, n_free=n_free, lambda_Q=args.lambda_Q,
         Q_rank=args.Q_rank, seed=args.seed, n_threads=args.threads)
 
 
+OUTPUT_NAMES = (CONFIG_FILE, CHECKPOINT_FILE, MODEL_FILE, REPORT_DIR)
+
+
 def _check_output(out, overwrite, resume):
-    """Check --out before any work; return it as a Path."""
+    """Check --out before any work; return it as a Path.
+
+    --overwrite replaces only rbmfast's own outputs, so a directory that
+    contains anything else is rejected rather than emptied.
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise CliError(f"output path {out} is a file, not a directory; choose a "
@@ -96,16 +115,51 @@ def _check_output(out, overwrite, resume):
         if not (out / CHECKPOINT_FILE).is_file() or not (out / CONFIG_FILE).is_file():
             raise CliError(f"--resume: no {CHECKPOINT_FILE} and {CONFIG_FILE} in {out}; "
                            "start a new run without --resume")
-    elif out.exists() and any(out.iterdir()) and not overwrite:
-        raise CliError(f"output directory {out} is not empty; pass --overwrite to "
-                       "replace it or --resume to continue its run")
+        return out
+    if out.exists():
+        entries = sorted(p.name for p in out.iterdir())
+        others = [name for name in entries
+                  if name not in OUTPUT_NAMES and not name.startswith(".")]
+        if others:
+            raise CliError(f"output directory {out} contains files that rbmfast did "
+                           f"not write ({', '.join(others[:5])}); choose a new or "
+                           "empty directory for --out")
+        if entries and not overwrite:
+            raise CliError(f"output directory {out} contains a run; pass --overwrite "
+                           "to replace it or --resume to continue it")
     return out
 
 
 def _create_output(out):
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    """Remove a previous run's outputs from `out` and make sure it exists."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUT_NAMES:
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+def _check_report_options(args):
+    if args.n_per_class < 1:
+        raise CliError(f"--n-per-class must be >= 1, got {args.n_per_class}")
+    if args.sample_steps < 0:
+        raise CliError(f"--sample-steps must be >= 0, got {args.sample_steps}")
+    if args.n_free is not None and args.n_free < -1:
+        raise CliError(f"--n-free must be >= 0, or -1 for no constraints, got "
+                       f"{args.n_free}")
+
+
+def _read_saved_run(out):
+    path = out / CONFIG_FILE
+    try:
+        saved = json.loads(path.read_text())
+        config = TrainConfig.from_dict(saved["config"])
+        return config, dict(saved["data"]), dict(saved.get("report", {}))
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise CliError(f"{path} is not a valid rbmfast run configuration ({error}); "
+                       "start a new run into another directory") from None
 
 
 def _epoch_checkpointer(out, constraints, config, options):
@@ -141,17 +195,23 @@ def cmd_train(args):
 
     out = _check_output(args.out, args.overwrite, args.resume)
     if args.resume:
-        saved = json.loads((out / CONFIG_FILE).read_text())
-        config = TrainConfig.from_dict(saved["config"])
-        options = saved["data"]
+        config, options, report = _read_saved_run(out)
         if args.threads is not None:
             config.n_threads = args.threads
+        print(f"resuming with the settings in {out / CONFIG_FILE}; options other "
+              "than --threads are ignored", file=sys.stderr)
     else:
+        _check_report_options(args)
         config = _config_from_args(args)
-        options = {"data": args.data, "data_path": args.data_path,
-                   "label": args.label, "digits": _parse_digits(args.digits),
-                   "n_train": args.n_train, "seed": args.seed}
-    (x, y, w), test, image_shape = load_data(options)
+        if args.data == "npz" and (args.digits is not None or args.n_train is not None):
+            raise CliError("--digits and --n-train apply to --data mnist only")
+        data_path = args.data_path and str(Path(args.data_path).resolve())
+        options = {"data": args.data, "data_path": data_path, "label": args.label,
+                   "digits": _parse_digits(args.digits), "n_train": args.n_train,
+                   "seed": args.seed}
+        report = {"n_per_class": args.n_per_class, "sample_steps": args.sample_steps}
+    config.validate()
+    (x, y, w), test, image_shape = load_data(options, config.visible)
     config.validate(len(x))
     x, test = _check_states(config, x, test)
 
@@ -168,7 +228,8 @@ def cmd_train(args):
                                             Q_rank=config.Q_rank)
         rbm, state = init_rbm(config, x, w), None
         _create_output(out)
-        write_json(out / CONFIG_FILE, {"config": config.to_dict(), "data": options})
+        write_json(out / CONFIG_FILE, {"config": config.to_dict(), "data": options,
+                                       "report": report})
 
     start = time.perf_counter()
     callback = _epoch_checkpointer(out, constraints, config, options)
@@ -186,19 +247,26 @@ def cmd_train(args):
         save_model(out / MODEL_FILE, rbm, None, {"data": options})
         print(f"wrote {out / MODEL_FILE} (no constraints, no report)", file=sys.stderr)
         return 0
-    settings = {"config": config.to_dict(), "data": options,
-                "n_train": int(len(x)), "n_test": int(len(test[0])),
-                "train_seconds_this_run": seconds}
-    metrics = write_report(out / REPORT_DIR, rbm, constraints, (x, y), test,
-                           image_shape=image_shape, history=state.history,
-                           settings=settings, seed=config.seed,
-                           n_per_class=args.n_per_class, n_steps=args.sample_steps,
-                           n_threads=config.n_threads)
     classes, values = class_typical_values(rbm, x, y, constraints.free_units)
     typical = {str(c): v.tolist() for c, v in zip(classes, values)}
     save_model(out / MODEL_FILE, rbm, constraints,
                {"data": options, "typical_values": typical,
                 "free_units": constraints.free_units.tolist()})
+    settings = {"config": config.to_dict(), "data": options,
+                "n_train": int(len(x)), "n_test": int(len(test[0])),
+                "train_seconds_this_run": seconds}
+    try:
+        metrics = write_report(out / REPORT_DIR, rbm, constraints, (x, y), test,
+                               image_shape=image_shape, history=state.history,
+                               settings=settings, seed=config.seed,
+                               n_per_class=report.get("n_per_class", 100),
+                               n_steps=report.get("sample_steps", 500),
+                               n_threads=config.n_threads)
+    except KeyboardInterrupt:
+        print(f"interrupted while writing the report; {out / MODEL_FILE} is saved, "
+              f"and rbmfast train --out {out} --resume writes the report",
+              file=sys.stderr)
+        return 130
     _print_summary(out, metrics)
     return 0
 
@@ -231,6 +299,8 @@ def cmd_sample(args):
     from rbmfast.random import Stream
 
     out = Path(args.out)
+    if out.suffix != ".npy":
+        out = out.with_name(out.name + ".npy")
     if out.exists() and not args.overwrite:
         raise CliError(f"{out} exists; pass --overwrite to replace it")
     if args.n_samples < 1 or args.steps < 0:
@@ -262,18 +332,23 @@ def cmd_evaluate(args):
     from rbmfast.evaluation.pseudolikelihood import pseudolikelihood
     from rbmfast.evaluation.pseudolikelihood import reconstruction_error
     from rbmfast.io import load_model
+    from rbmfast.layers import layer_name
     from rbmfast.report import disentanglement_metrics, write_json
 
     if args.max_samples < 1:
         raise CliError(f"--max-samples must be >= 1, got {args.max_samples}")
+    if args.out and Path(args.out).exists() and not args.overwrite:
+        raise CliError(f"{args.out} exists; pass --overwrite to replace it")
     rbm, constraints, meta = load_model(args.model)
     options = dict(meta.get("data") or {})
     if args.data is not None:
-        options.update({"data": args.data, "data_path": args.data_path})
+        options["data"] = args.data
+    if args.data_path is not None:
+        options["data_path"] = str(Path(args.data_path).resolve())
     if not options.get("data"):
         raise CliError("the model stores no data source; pass --data")
     options.setdefault("seed", 0)
-    train, test, _ = load_data(options)
+    train, test, _ = load_data(options, layer_name(rbm.visible))
     result = {"model": str(args.model),
               "pseudolikelihood_per_site_test": float(
                   pseudolikelihood(rbm, test[0][:args.max_samples]).mean()),
@@ -373,22 +448,21 @@ def build_parser():
     e.add_argument("--max-samples", type=int, default=1000,
                    help="held-out samples for the pseudo-likelihood (1000)")
     e.add_argument("--out", help="write the metrics JSON here")
+    e.add_argument("--overwrite", action="store_true", help="replace --out")
     e.set_defaults(func=cmd_evaluate)
     return parser
 
 
 def main(argv=None):
     """Run the command line; return the exit status."""
-    from rbmfast.archive import ArchiveError
-
     args = build_parser().parse_args(argv)
-    if getattr(args, "n_free", None) is not None and args.n_free < 0:
-        args.n_free = None
     try:
         return args.func(args)
-    except (CliError, ArchiveError, ValueError, FileNotFoundError,
-            ImportError) as error:
-        print(f"rbmfast {args.command}: error: {error}", file=sys.stderr)
+    except (CliError, ValueError, TypeError, OSError, ImportError, MemoryError,
+            FloatingPointError) as error:
+        # user errors (bad data, settings, files) end in one line, not a traceback
+        message = str(error) or type(error).__name__
+        print(f"rbmfast {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 
