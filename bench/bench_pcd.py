@@ -94,7 +94,8 @@ def parse_args(argv=None):
     parser.add_argument("--k", type=parse_int_list, default=[1, 10],
                         help="comma-separated Gibbs sweeps per update (default: 1,10)")
     parser.add_argument("--reps", type=int, default=None,
-                        help="timed repetitions per cell (default: 5, or 2 with --quick)")
+                        help="timed repetitions per cell "
+                             "(default: 5, or 2 with --quick)")
     parser.add_argument("--quick", action="store_true",
                         help="2 repetitions of 10 updates, for a smoke run")
     parser.add_argument("--updates", type=int, default=None,
@@ -145,7 +146,7 @@ class MinibatchOrder:
 
 
 class ReferenceRunner:
-    """Times one pass of a reference's update() over the data under a thread limit."""
+    """Times a reference's update() over one pass of the data."""
 
     def __init__(self, name, impl, data, threads_api):
         self.name, self.impl = name, impl
@@ -225,7 +226,7 @@ class RbmfastRunner:
         return (time.perf_counter() - start) / n_calls
 
     def warm_up(self, n_threads):
-        """Run an untimed fit of two updates, two Gibbs sweeps and an Adam step."""
+        """Run an untimed fit of two updates, a short Gibbs run and an Adam step."""
         fit(self.rbm, self.data, self.config, stop_at_update=2)
         self._gibbs_seconds(min(self.k, 2), 1)
         self._adam_seconds(1)
@@ -372,11 +373,12 @@ def _best_ms(function, n_calls=15):
 def run_diagnostics(data):
     """Time, at 1 thread, what the kernels do differently from one BLAS call.
 
-    Returns a dict of fastest times in ms over 15 calls: the two products of
-    a sweep as whole 256-row calls and in the kernels' row chunks (scipy BLAS,
-    as the kernels call it), X^T H per column chunk of the gradient kernel,
-    and the sampling of one sweep (256 x 1284 units) by rbmfast's Binary
-    layer and by numpy.
+    Returns a dict of fastest times in ms over 15 calls. The products run
+    through scipy's BLAS, as in the kernels: the two products of a sweep as
+    whole 256-row calls and in the kernels' row chunks, and X^T H whole and
+    per column chunk of the gradient kernel. The last entries are the
+    sampling of one sweep (256 x 1284 units) by rbmfast's Binary layer and
+    by numpy.
     """
     from rbmfast.layers import layer_from_name
 
@@ -395,7 +397,7 @@ def run_diagnostics(data):
     for i0 in range(0, N_VISIBLE, KERNEL_XTH_CHUNK):
         i1 = min(i0 + KERNEL_XTH_CHUNK, N_VISIBLE)
         # G[i0:i1] = X[:, i0:i1]^T H. The kernel reads the columns in place
-        # with a row stride of N; f2py needs a contiguous copy.
+        # with a row stride of N, but f2py needs a contiguous copy.
         x_chunk = np.ascontiguousarray(x[:, i0:i1])
         xth_chunks.append(_best_ms(
             lambda x_chunk=x_chunk, i0=i0, i1=i1: products._product(
@@ -504,8 +506,10 @@ def print_table(rows):
     print(f"{'k':>3} {'thr':>3} {'update':>8} {'steady':>8} {'setup':>7} "
           f"{'gibbs':>8} {'2k bare':>8} {'adam':>6} "
           f"{'rest':>7} {'4 bare':>7}")
-    bare_by_cell = {(r["k"], r["threads"]): r["ms_per_update"] / r["products_per_update"]
-                    for r in rows if r["implementation"] == "bare GEMMs (numpy)"}
+    bare_by_cell = {
+        (r["k"], r["threads"]): r["ms_per_update"] / r["products_per_update"]
+        for r in rows if r["implementation"] == "bare GEMMs (numpy)"
+    }
     for row in rows:
         if row["implementation"] != "rbmfast":
             continue

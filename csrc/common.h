@@ -30,9 +30,21 @@
  * in the same order whatever the number of threads. */
 #define RBM_COLUMN_BLOCK 64
 
-/* Chains are sampled, and batches multiplied, in chunks of this many rows,
- * fixed for the same reason. */
-#define RBM_ROW_CHUNK 64
+/* Products with the weights are split into tiles of RBM_ROW_TILE batch
+ * rows (all rows for weight gradients) by rbm_column_chunk(n) columns.  The
+ * chunk width depends only on n (about n / RBM_COLUMN_CHUNKS, a multiple of
+ * 8, at least 32), so each output element is computed by the same gemm call
+ * for any number of threads while the threads share the tiles.  Measured on
+ * 2 cores (784 x 500 weights, batch 256): 8 column chunks cost 10-25 % more
+ * per sweep than 2 or 4, because each gemm call repacks its share of W. */
+#define RBM_COLUMN_CHUNKS 4
+#define RBM_ROW_TILE 256
+
+static inline int rbm_column_chunk(int n) {
+    int width = (n + RBM_COLUMN_CHUNKS - 1) / RBM_COLUMN_CHUNKS;
+    width = (width + 7) / 8 * 8;
+    return width < 32 ? 32 : width;
+}
 
 /* Loops with less work than this many element operations run on one
  * thread: for tiny layers the cost of waking a second thread is larger than

@@ -1,13 +1,13 @@
 /* Fused block-Gibbs sweeps over a batch of chains, REAL-templated.
  *
- * One sweep is h ~ p(h | v), then v ~ p(v | h).  The chains are cut into
- * chunks of RBM_ROW_CHUNK rows and each OpenMP thread runs all the sweeps
- * of its chunks, calling the (single-threaded) BLAS for the chunk's two
- * products, so the chunk stays in cache and threads never wait for each
- * other.  The chunk size does not depend on the number of threads, and
- * sweep s draws hidden units from stream call + 2 s and visible units from
- * call + 2 s + 1 at the chain's own stream row, so the result is the same
- * for any number of threads.
+ * One sweep is h ~ p(h | v), then v ~ p(v | h), all inside one OpenMP
+ * region.  Each product is split into fixed tiles (see rbm_column_chunk)
+ * that the threads share, each calling the (single-threaded) BLAS for its
+ * tile; then the threads sample their rows.
+ * The chunks do not depend on the number of threads, and sweep s draws
+ * hidden units from stream call + 2 s and visible units from call + 2 s + 1
+ * at the chain's own stream row, so the result is the same for any number
+ * of threads.
  */
 
 /* Wt (M x N) = W^T for W (N x M), in cache blocks. */
@@ -23,18 +23,16 @@ static void FN(transpose)(int N, int M, const REAL *W, REAL *Wt,
                     Wt[(size_t)j * N + i] = W[(size_t)i * M + j];
 }
 
-/* Sample rows [b0, b1) of layer L from I into x (ld L->n), then clamp. */
-static void FN(sample_chunk)(const LAYER *L, int b0, int b1, const REAL *I,
-                             REAL *x, const rbm_stream *s, uint32_t row0,
-                             int n_clamp, const int *idx, const REAL *val,
-                             int ld, void *scratch) {
-    for (int b = b0; b < b1; b++) {
-        REAL *xb = x + (size_t)b * L->n;
-        FN(sample_row)(L, I + (size_t)b * L->n, xb, s, row0 + (uint32_t)b,
-                       scratch);
-        const REAL *vb = val + (size_t)b * ld;
-        for (int c = 0; c < n_clamp; c++) xb[idx[c]] = vb[c];
-    }
+/* Sample row b of layer L from I into x (ld L->n), then clamp. */
+static inline void FN(sample_clamped_row)(const LAYER *L, int b, const REAL *I,
+                                          REAL *x, const rbm_stream *s,
+                                          uint32_t row0, int n_clamp,
+                                          const int *idx, const REAL *val,
+                                          int ld, void *scratch) {
+    REAL *xb = x + (size_t)b * L->n;
+    FN(sample_row)(L, I + (size_t)b * L->n, xb, s, row0 + (uint32_t)b, scratch);
+    const REAL *vb = n_clamp > 0 ? val + (size_t)b * ld : NULL;
+    for (int c = 0; c < n_clamp; c++) xb[idx[c]] = vb[c];
 }
 
 /* Run n_steps sweeps on B chains.
@@ -67,7 +65,9 @@ int FN(rbm_gibbs)(const LAYER *vis, const LAYER *hid, const REAL *W, int B,
     if (Wt == NULL) return RBM_ERR_ALLOC;
     FN(transpose)(N, M, W, Wt, n_threads);
 
-    int n_chunks = (B + RBM_ROW_CHUNK - 1) / RBM_ROW_CHUNK;
+    int wh = rbm_column_chunk(M), wv = rbm_column_chunk(N);
+    int n_hchunks = (M + wh - 1) / wh, n_vchunks = (N + wv - 1) / wv;
+    int n_row_tiles = (B + RBM_ROW_TILE - 1) / RBM_ROW_TILE;
     size_t bytes = FN(row_scratch_bytes)(N > M ? N : M);
     int failed = 0;
 #pragma omp parallel num_threads(rbm_threads(n_threads)) reduction(| : failed) \
@@ -75,28 +75,28 @@ int FN(rbm_gibbs)(const LAYER *vis, const LAYER *hid, const REAL *W, int B,
     {
         void *scratch = malloc(bytes);
         failed = scratch == NULL;
+        /* every thread runs every worksharing loop (a thread that skipped
+         * one would deadlock the others), so a failed malloc only skips work */
+        for (int step = 0; step < n_steps; step++) {
+            rbm_stream sh = {{s->key[0], s->key[1]}, s->call + 2 * (uint64_t)step};
+            rbm_stream sv = {{s->key[0], s->key[1]}, sh.call + 1};
 #pragma omp for schedule(static)
-        for (int chunk = 0; chunk < n_chunks; chunk++) {
-            if (scratch == NULL) continue;
-            int b0 = chunk * RBM_ROW_CHUNK;
-            int b1 = b0 + RBM_ROW_CHUNK < B ? b0 + RBM_ROW_CHUNK : B;
-            int rows = b1 - b0;
-            REAL *vc = v + (size_t)b0 * N, *hc = h + (size_t)b0 * M;
-            REAL *Ihc = Ih + (size_t)b0 * M, *Ivc = Iv + (size_t)b0 * N;
-            const REAL *clamp_c =
-                n_clamp > 0 ? clamp_val + (size_t)b0 * clamp_ld : NULL;
-            for (int step = 0; step < n_steps; step++) {
-                rbm_stream sh = {{s->key[0], s->key[1]},
-                                 s->call + 2 * (uint64_t)step};
-                rbm_stream sv = {{s->key[0], s->key[1]}, sh.call + 1};
-                FN(gemm_xw)(gemm, rows, N, M, 1, vc, N, W, 0, Ihc, M);
-                FN(sample_chunk)(hid, 0, rows, Ihc, hc, &sh, row0 + b0,
-                                 n_clamp, clamp_idx, clamp_c, clamp_ld,
-                                 scratch);
-                FN(gemm_xw)(gemm, rows, M, N, 1, hc, M, Wt, 0, Ivc, N);
-                FN(sample_chunk)(vis, 0, rows, Ivc, vc, &sv, row0 + b0, 0,
-                                 NULL, NULL, 0, scratch);
-            }
+            for (int t = 0; t < n_row_tiles * n_hchunks; t++)
+                FN(gemm_xw_tile)(gemm, t, n_hchunks, wh, B, N, M, v, N, W, M, Ih, M);
+#pragma omp for schedule(static)
+            for (int b = 0; b < B; b++)
+                if (scratch != NULL)
+                    FN(sample_clamped_row)(hid, b, Ih, h, &sh, row0, n_clamp,
+                                           clamp_idx, clamp_val, clamp_ld,
+                                           scratch);
+#pragma omp for schedule(static)
+            for (int t = 0; t < n_row_tiles * n_vchunks; t++)
+                FN(gemm_xw_tile)(gemm, t, n_vchunks, wv, B, M, N, h, M, Wt, N, Iv, N);
+#pragma omp for schedule(static)
+            for (int b = 0; b < B; b++)
+                if (scratch != NULL)
+                    FN(sample_clamped_row)(vis, b, Iv, v, &sv, row0, 0, NULL,
+                                           NULL, 0, scratch);
         }
         free(scratch);
     }

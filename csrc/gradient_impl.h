@@ -67,8 +67,8 @@ static void FN(visible_stats_block)(const LAYER *L, int B, const REAL *X,
  *   dW         in/out, N x M; overwritten when accumulate = 0
  *   stats_v    in/out, 2 x N;  stats_h in/out, 2 x M (always accumulated)
  *   gemm       single-threaded BLAS gemm, called inside the OpenMP region
- * The products run on fixed chunks: rows of X for I = X W, rows of dW
- * (visible units) for dW += X^T H.
+ * The products run on fixed tiles (rbm_column_chunk): batch rows by hidden
+ * columns for I = X W, chunks of visible units for dW += X^T H.
  */
 RBM_MULTIVERSION
 int FN(rbm_phase_gradient)(const LAYER *vis, const LAYER *hid, const REAL *W,
@@ -79,22 +79,19 @@ int FN(rbm_phase_gradient)(const LAYER *vis, const LAYER *hid, const REAL *W,
     int N = vis->n, M = hid->n, status;
     if ((status = FN(rbm_layer_check)(vis)) != RBM_OK) return status;
     if ((status = FN(rbm_layer_check)(hid)) != RBM_OK) return status;
-    int n_rchunks = (B + RBM_ROW_CHUNK - 1) / RBM_ROW_CHUNK;
+    int wh = rbm_column_chunk(M), wv = rbm_column_chunk(N);
+    int n_hchunks = (M + wh - 1) / wh, n_vchunks = (N + wv - 1) / wv;
+    int n_row_tiles = (B + RBM_ROW_TILE - 1) / RBM_ROW_TILE;
     int n_hblocks = (M + RBM_COLUMN_BLOCK - 1) / RBM_COLUMN_BLOCK;
     int n_vblocks = (N + RBM_COLUMN_BLOCK - 1) / RBM_COLUMN_BLOCK;
-    int n_wchunks = (N + 2 * RBM_COLUMN_BLOCK - 1) / (2 * RBM_COLUMN_BLOCK);
     REAL beta = accumulate ? 1 : 0;
 
 #pragma omp parallel num_threads(rbm_threads(n_threads)) \
     if ((size_t)B * N * M > RBM_PARALLEL_MIN_WORK)
     {
 #pragma omp for schedule(static)
-        for (int k = 0; k < n_rchunks; k++) {
-            int b0 = k * RBM_ROW_CHUNK;
-            int rows = b0 + RBM_ROW_CHUNK < B ? RBM_ROW_CHUNK : B - b0;
-            FN(gemm_xw)(gemm, rows, N, M, 1, X + (size_t)b0 * ldx, ldx, W, 0,
-                        Ih + (size_t)b0 * M, M);
-        }
+        for (int t = 0; t < n_row_tiles * n_hchunks; t++)
+            FN(gemm_xw_tile)(gemm, t, n_hchunks, wh, B, N, M, X, ldx, W, M, Ih, M);
 #pragma omp for schedule(static) nowait
         for (int k = 0; k < n_hblocks; k++) {
             int j0 = k * RBM_COLUMN_BLOCK;
@@ -108,11 +105,12 @@ int FN(rbm_phase_gradient)(const LAYER *vis, const LAYER *hid, const REAL *W,
             FN(visible_stats_block)(vis, B, X, ldx, c, stats_v, j0, j1);
         }
 #pragma omp for schedule(static)
-        for (int k = 0; k < n_wchunks; k++) {
-            int i0 = k * 2 * RBM_COLUMN_BLOCK;
-            int n = i0 + 2 * RBM_COLUMN_BLOCK < N ? 2 * RBM_COLUMN_BLOCK : N - i0;
+        for (int k = 0; k < n_vchunks; k++) {
+            /* rows [i0, i0 + n) of dW; the sum over the batch stays inside
+             * one gemm call */
+            int i0 = k * wv, n = i0 + wv < N ? wv : N - i0;
             FN(gemm_xth)(gemm, B, n, M, 1, X + i0, ldx, H, M, beta,
-                         dW + (size_t)i0 * M);
+                         dW + (size_t)i0 * M, M);
         }
     }
     return RBM_OK;
@@ -127,15 +125,16 @@ int FN(rbm_free_energy)(const LAYER *vis, const LAYER *hid, const REAL *W,
     int N = vis->n, M = hid->n, status;
     if ((status = FN(rbm_layer_check)(vis)) != RBM_OK) return status;
     if ((status = FN(rbm_layer_check)(hid)) != RBM_OK) return status;
-    int n_rchunks = (B + RBM_ROW_CHUNK - 1) / RBM_ROW_CHUNK;
-#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads)) \
+    int wh = rbm_column_chunk(M), n_hchunks = (M + wh - 1) / wh;
+    int n_row_tiles = (B + RBM_ROW_TILE - 1) / RBM_ROW_TILE;
+#pragma omp parallel num_threads(rbm_threads(n_threads)) \
     if ((size_t)B * N * M > RBM_PARALLEL_MIN_WORK)
-    for (int k = 0; k < n_rchunks; k++) {
-        int b0 = k * RBM_ROW_CHUNK;
-        int b1 = b0 + RBM_ROW_CHUNK < B ? b0 + RBM_ROW_CHUNK : B;
-        FN(gemm_xw)(gemm, b1 - b0, N, M, 1, X + (size_t)b0 * ldx, ldx, W, 0,
-                    Ih + (size_t)b0 * M, M);
-        for (int b = b0; b < b1; b++)
+    {
+#pragma omp for schedule(static)
+        for (int t = 0; t < n_row_tiles * n_hchunks; t++)
+            FN(gemm_xw_tile)(gemm, t, n_hchunks, wh, B, N, M, X, ldx, W, M, Ih, M);
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++)
             out[b] = FN(energy_row)(vis, X + (size_t)b * ldx) -
                      FN(cgf_row)(hid, Ih + (size_t)b * M);
     }

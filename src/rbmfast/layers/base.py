@@ -134,7 +134,8 @@ class Layer:
         """Return `x` as a batch of valid states, or raise ValueError."""
         arr = as_batch(x, self.n, self.dtype, name)
         if self.states is not None:
-            bad = ~np.isin(arr, self.states)
+            low, high = self.states
+            bad = (arr != low) & (arr != high)
             if bad.any():
                 b, j = np.argwhere(bad)[0]
                 raise ValueError(
