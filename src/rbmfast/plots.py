@@ -614,5 +614,6 @@ def _hide_frame(axes) -> None:
 
 def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:
     target = Path(path)
-    figure.savefig(target, format="png", dpi=DPI)
+    # tight bounding box: colorbar labels and long titles stay inside the PNG
+    figure.savefig(target, format="png", dpi=DPI, bbox_inches="tight")
     return target
