@@ -80,11 +80,13 @@ class TrainConfig:
         for name in ("n_chains", "Q_rank"):
             if getattr(self, name) is not None:
                 _positive_int(name, getattr(self, name))
+
         _choice("visible", self.visible, ("binary", "spin", "gaussian"))
         _choice("hidden", self.hidden, ("binary", "spin", "gaussian"))
         _choice("method", self.method, ("pcd", "cd"))
         _choice("optimizer", self.optimizer, ("adam", "sgd"))
         _choice("dtype", self.dtype, ("float32", "float64"))
+
         for name in ("lr", "eps"):
             if not _real(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be a finite number > 0, got "
@@ -100,6 +102,7 @@ class TrainConfig:
             if not _real(getattr(self, name)) >= 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got "
                                  f"{getattr(self, name)!r}")
+
         if self.Q_rank is not None and self.lambda_Q == 0:
             raise ValueError(f"Q_rank = {self.Q_rank} has no effect with lambda_Q = 0; "
                              "set lambda_Q > 0 or drop Q_rank")
@@ -113,6 +116,7 @@ class TrainConfig:
             if self.n_threads == 0:
                 raise ValueError("n_threads = 0 is invalid: use None for the OpenMP "
                                  "default or a thread count >= 1")
+
         _int("seed", self.seed)
         if self.seed < 0:
             raise ValueError(f"seed must be >= 0, got {self.seed}")

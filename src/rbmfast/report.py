@@ -1,13 +1,13 @@
 """Training reports: disentanglement metrics as JSON, figures as PNG.
 
 The report measures, on held-out data, how much of the label each group of
-hidden units carries: a softmax read-out of the label from the free units'
-inputs and, separately, from the constrained units' inputs (trained on the
-training split, scored on the test split, next to the majority-class
-rate), and per unit the label covariance, correlation and mutual
-information of the inputs.  For image data it also draws samples with the
-free units clamped to each class's typical value and labels them with an
-independent softmax classifier trained on pixels.
+hidden units carries.  A softmax read-out of the label is fitted on the
+training split to the free units' inputs and, separately, to the
+constrained units' inputs, then scored on the test split next to the
+majority-class rate.  Per unit it gives the label covariance, correlation
+and mutual information of the inputs.  For image data it also draws
+samples with the free units clamped to each class's typical value and
+labels them with an independent softmax classifier trained on pixels.
 """
 from __future__ import annotations
 
