@@ -2,8 +2,8 @@
  *
  * One sweep is h ~ p(h | v), then v ~ p(v | h), all inside one OpenMP
  * region.  Each product is split into fixed tiles (see rbm_column_chunk)
- * that the threads share, each calling the (single-threaded) BLAS for its
- * tile; then the threads sample their rows.
+ * that the threads share, and each thread calls the single-threaded BLAS
+ * for its tiles.  Then the threads sample their rows.
  * The chunks do not depend on the number of threads, and sweep s draws
  * hidden units from stream call + 2 s and visible units from call + 2 s + 1
  * at the chain's own stream row, so the result is the same for any number

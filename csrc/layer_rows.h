@@ -86,7 +86,10 @@ static inline void FN(moment_row)(const LAYER *L, const REAL *I, REAL *out,
     if (what == 2) {
         for (int j = 0; j < n; j++) {
             REAL x = theta[j] + I[j];
-            out[j] = spin ? (x >= 0 ? 1 : -1) : (REAL)(x > 0);
+            if (spin)
+                out[j] = x >= 0 ? 1 : -1;
+            else
+                out[j] = x > 0 ? 1 : 0;
         }
         return;
     }

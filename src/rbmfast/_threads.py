@@ -50,7 +50,7 @@ def single_threaded_blas():
     """Run the block with the BLAS on one thread.
 
     The kernels call the BLAS from inside their OpenMP regions, one product
-    per thread and chunk; a multi-threaded BLAS there would start a second
+    per thread and tile.  A multi-threaded BLAS there would start a second
     pool of threads on the same cores, which is many times slower.
     """
     global _CONTROLLER, _DEPTH

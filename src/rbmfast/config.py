@@ -22,9 +22,9 @@ class TrainConfig:
     `dtype` ('float32' or 'float64').  Sampling: `method` ('pcd' or 'cd'),
     `n_gibbs` sweeps per update (k), `n_chains` persistent chains (default
     the batch size).  Schedule: `n_epochs` passes over the data in shuffled
-    minibatches of `batch_size`; the learning rate `lr` decays geometrically
-    to `lr_final` (default lr / 10) over the updates after the fraction
-    `lr_decay_start` of training.  Regularisers: `l2_fields` on the visible
+    minibatches of `batch_size`.  The learning rate `lr` stays constant for
+    the fraction `lr_decay_start` of training, then decays geometrically to
+    `lr_final` (default lr / 10).  Regularisers: `l2_fields` on the visible
     fields, `l1_weights`, `l2_weights` and the L1-squared penalty
     (`l1sq_weights` / (2 N)) sum_mu (sum_i |W_i mu|)^2.  Constraints:
     `n_free` free hidden units (None: no constraint), `lambda_Q` for the

@@ -14,10 +14,10 @@ caller's ``metadata``.
 
 Checkpoint file (kind ``rbmfast-checkpoint``, version 1): the model arrays
 plus ``chains`` (the persistent chains) and ``optimizer/<param>/<slot>``
-(Adam moments or SGD momentum); its content adds ``config`` (the
-TrainConfig), ``state`` (update, epoch, batch, stream key and call,
-optimiser name and step) and ``history``.  Resuming from it continues
-training exactly as if the run had not stopped.
+(Adam moments or SGD momentum).  Its content adds ``config`` (the
+TrainConfig, which names the optimiser), ``state`` (update, epoch, batch,
+stream key and call, optimiser step) and ``history``.  Resuming from it
+continues training exactly as if the run had not stopped.
 """
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 A stream is a Philox4x32-10 key plus a call counter.  Each sampling
 operation of a kernel consumes one call number, and inside a call every draw
-is addressed by (call, row, unit), so samples are the same for any number of
-threads and a stream can be saved and resumed exactly as two integers.
+is addressed by (call, row, unit).  Samples are therefore the same for any
+number of threads, and a stream is saved and resumed as two integers.
 """
 from __future__ import annotations
 

@@ -81,11 +81,11 @@ def disentanglement_metrics(rbm, constraints, train, test, subsample_size=20000,
     Returns
     -------
     dict
-        ``readout`` (free / constrained: accuracy, majority_rate, n_train,
-        n_test) fitted on the whole training split; ``readout_subsample``,
-        the same fitted on `subsample_size` training samples; ``free_units``
-        and ``constrained_units`` (indices and per-unit statistics on the
-        held-out data); ``constraint_violation``.
+        ``readout``: free and constrained read-outs (accuracy, majority_rate,
+        n_train, n_test) fitted on the whole training split.
+        ``readout_subsample``: the same, fitted on `subsample_size` training
+        samples.  ``free_units`` and ``constrained_units``: indices and
+        per-unit statistics on the held-out data.  ``constraint_violation``.
 
     Notes
     -----

@@ -1,13 +1,14 @@
 """Persistent contrastive divergence (PCD-k) and CD-k training.
 
-Each update takes a shuffled minibatch, forms the positive phase from the
-data (weighted by the sample weights, normalised by their sum) and the
-negative phase from the chains after k block-Gibbs sweeps (normalised by the
-number of chains), adds the regularisers and the second-order constraint
-penalty, takes an optimiser step and projects the constrained weights.  All
-random draws come from the seed: minibatch order from a numpy generator per
-epoch, sampling from the kernels' counter-based stream, so a run does not
-depend on the number of threads and resumes bit for bit from a checkpoint.
+Each update takes a shuffled minibatch and forms the positive phase from
+the data, weighted by the sample weights and normalised by their sum.  The
+negative phase comes from the chains after k block-Gibbs sweeps, normalised
+by the number of chains.  Then the regularisers and the second-order
+constraint penalty are added, the optimiser takes a step and the
+constrained weights are projected.  Minibatch order comes from a numpy
+generator per epoch and sampling from the kernels' counter-based stream,
+both derived from the seed, so a run does not depend on the number of
+threads and resumes bit for bit from a checkpoint.
 """
 from __future__ import annotations
 
