@@ -62,6 +62,9 @@ def load_data(options, visible="binary"):
             y, yt = y % 2, yt % 2
         elif label != "digit":
             raise CliError(f"unknown MNIST label {label!r}; use digit or parity")
+        layer = layer_from_name(visible, x.shape[1], "float64")
+        layer.check_states(x, "MNIST training digits")
+        layer.check_states(xt, "MNIST test digits")
         return (x, y, None), (xt, yt), MNIST_SHAPE
     if options["data"] == "npz":
         if not options.get("data_path"):
@@ -174,18 +177,6 @@ def _epoch_checkpointer(out, constraints, config, options):
     return callback
 
 
-def _check_states(config, x, test):
-    """Validate training and held-out data against the visible layer."""
-    from rbmfast.layers import layer_from_name
-
-    layer = layer_from_name(config.visible, x.shape[1], config.dtype)
-    x = layer.check_states(x, "training data")
-    if test[0].shape[1:] != x.shape[1:]:
-        raise CliError(f"held-out data has shape {test[0].shape}, training data "
-                       f"{x.shape}")
-    return x, (layer.check_states(test[0], "held-out data"), test[1])
-
-
 def cmd_train(args):
     from rbmfast.constraints import label_constraints
     from rbmfast.evaluation.sampling import class_typical_values
@@ -213,7 +204,6 @@ def cmd_train(args):
     config.validate()
     (x, y, w), test, image_shape = load_data(options, config.visible)
     config.validate(len(x))
-    x, test = _check_states(config, x, test)
 
     if args.resume:
         checkpoint = load_checkpoint(out / CHECKPOINT_FILE)
