@@ -24,6 +24,8 @@
 #define RBM_BINARY 0
 #define RBM_SPIN 1
 #define RBM_GAUSSIAN 2
+#define RBM_RELU 3
+#define RBM_DRELU 4
 
 /* Column blocks of this many units are the unit of work of the reductions
  * over the batch.  It is fixed, so that every column is summed over the rows
@@ -71,7 +73,8 @@ typedef void (*rbm_dgemm_t)(char *, char *, int *, int *, int *, double *,
                             double *, int *);
 
 /* Parameters of one layer: kind, number of units and up to four parameter
- * vectors of length n (Binary/Spin: fields; Gaussian: fields, precisions). */
+ * vectors of length n (Binary/Spin: fields; Gaussian and ReLU: fields,
+ * precisions; dReLU: two fields, two precisions). */
 typedef struct {
     int kind;
     int n;

@@ -10,11 +10,13 @@
 #include "f32.h"
 #include "layer_rows.h"
 #include "gemm_rows.h"
+#include "hidden_stats.h"
 #include "gradient_impl.h"
 #include "undef.h"
 
 #include "f64.h"
 #include "layer_rows.h"
 #include "gemm_rows.h"
+#include "hidden_stats.h"
 #include "gradient_impl.h"
 #include "undef.h"

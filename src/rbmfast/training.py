@@ -216,8 +216,9 @@ class _Loop:
         self.chain_h = np.empty((n_chains, M), dtype=dt)
         self.gibbs_scratch = rbm.gibbs_scratch(n_chains)
         self.grad_w = np.empty((N, M), dtype=dt)
-        self.stats_v = np.zeros((2, N))
-        self.stats_h = np.zeros((2, M))
+        # one row per parameter vector; dReLU hidden units have four
+        self.stats_v = np.zeros((max(len(rbm.visible.param_names), 2), N))
+        self.stats_h = np.zeros((max(len(rbm.hidden.param_names), 2), M))
         self.chain_coef = np.full(n_chains, 1.0 / n_chains, dtype=dt)
         self.perm = None
 

@@ -20,8 +20,8 @@ def phase_gradient(int vis_kind, tuple vis_params, int hid_kind,
     coef, inputs_h, hidden, grad_w, accumulate, stats_v, stats_h, n_threads=0)
 
     Add sum_b coef[b] x[b] E[h | x[b]]^T to grad_w (N, M) (overwrite it when
-    accumulate is false) and the field statistics to stats_v (2, N) and
-    stats_h (2, M).  inputs_h and hidden (B, M) are scratch.
+    accumulate is false) and the parameter statistics to stats_v (R, N)
+    and stats_h (R, M), one row per parameter vector (R >= 2).  inputs_h and hidden (B, M) are scratch.
     """
     cdef int B = x.shape[0], N = x.shape[1], M = weights.shape[1], status
     if weights.shape[0] != N or grad_w.shape[0] != N or grad_w.shape[1] != M:
@@ -31,10 +31,13 @@ def phase_gradient(int vis_kind, tuple vis_params, int hid_kind,
         raise ValueError("coef and scratch buffers need one row per state")
     if inputs_h.shape[1] != M or hidden.shape[1] != M:
         raise ValueError("scratch buffers need one column per hidden unit")
-    if stats_v.shape[0] != 2 or stats_v.shape[1] != N:
-        raise ValueError(f"stats_v must be (2, {N})")
-    if stats_h.shape[0] != 2 or stats_h.shape[1] != M:
-        raise ValueError(f"stats_h must be (2, {M})")
+    # one row of statistics per parameter vector of the layer
+    if stats_v.shape[0] < max(len(vis_params), 2) or stats_v.shape[1] != N:
+        raise ValueError(f"stats_v must have {max(len(vis_params), 2)} or more "
+                         f"rows of {N}, got {tuple(stats_v.shape)[:2]}")
+    if stats_h.shape[0] < max(len(hid_params), 2) or stats_h.shape[1] != M:
+        raise ValueError(f"stats_h must have {max(len(hid_params), 2)} or more "
+                         f"rows of {M}, got {tuple(stats_h.shape)[:2]}")
     if B == 0:
         if not accumulate:
             grad_w[:, :] = 0

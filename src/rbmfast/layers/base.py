@@ -199,7 +199,7 @@ class Layer:
 
     # -- gradients --------------------------------------------------------
     def parameter_gradients(self, stats):
-        """Map the (2, n) statistics of a gradient kernel to parameters.
+        """Map the (R, n) statistics of a gradient kernel to parameters.
 
         Returns a dict name -> gradient of the negative log-likelihood.
         """
