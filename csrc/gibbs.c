@@ -9,11 +9,13 @@
 #include "f32.h"
 #include "layer_rows.h"
 #include "gemm_rows.h"
+#include "gibbs_rows.h"
 #include "gibbs_impl.h"
 #include "undef.h"
 
 #include "f64.h"
 #include "layer_rows.h"
 #include "gemm_rows.h"
+#include "gibbs_rows.h"
 #include "gibbs_impl.h"
 #include "undef.h"

@@ -18,8 +18,10 @@ __all__ = ["TrainConfig"]
 class TrainConfig:
     """Settings of one training run.
 
-    Model: `visible`, `hidden` ('binary', 'spin', 'gaussian'), `n_hidden`,
-    `dtype` ('float32' or 'float64').  Sampling: `method` ('pcd' or 'cd'),
+    Model: `visible` ('binary', 'spin', 'gaussian' or 'potts'), `hidden`
+    ('binary', 'spin', 'gaussian'), `n_hidden`, `n_states` (states per
+    site of a Potts visible layer, e.g. 21 for protein alignments), `dtype`
+    ('float32' or 'float64').  Sampling: `method` ('pcd' or 'cd'),
     `n_gibbs` sweeps per update (k), `n_chains` persistent chains (default
     the batch size).  Schedule: `n_epochs` passes over the data in shuffled
     minibatches of `batch_size`.  The learning rate `lr` stays constant for
@@ -35,6 +37,7 @@ class TrainConfig:
     n_hidden: int = 100
     visible: str = "binary"
     hidden: str = "binary"
+    n_states: int | None = None
     dtype: str = "float32"
     method: str = "pcd"
     n_gibbs: int = 1
@@ -81,8 +84,19 @@ class TrainConfig:
             if getattr(self, name) is not None:
                 _positive_int(name, getattr(self, name))
 
-        _choice("visible", self.visible, ("binary", "spin", "gaussian"))
+        _choice("visible", self.visible, ("binary", "spin", "gaussian", "potts"))
         _choice("hidden", self.hidden, ("binary", "spin", "gaussian"))
+        if self.visible == "potts":
+            if self.n_states is None:
+                raise ValueError("a Potts visible layer needs n_states, the number of "
+                                 "states per site (21 for protein alignments)")
+            _int("n_states", self.n_states)
+            if not 2 <= self.n_states <= 256:
+                raise ValueError(f"n_states must be in 2..256 for a Potts visible "
+                                 f"layer, got {self.n_states!r}")
+        elif self.n_states is not None:
+            raise ValueError(f"n_states = {self.n_states} applies to Potts visible "
+                             f"layers only, not {self.visible!r}; drop it")
         _choice("method", self.method, ("pcd", "cd"))
         _choice("optimizer", self.optimizer, ("adam", "sgd"))
         _choice("dtype", self.dtype, ("float32", "float64"))

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from rbmfast.labels import check_weights, label_covariance_matrix, label_matrix
-from rbmfast.labels import label_second_moment
+from rbmfast.labels import label_second_moment, potts_label_covariance
 
 __all__ = ["ConstraintGroup", "Constraints", "label_constraints", "DEFAULT_MAX_Q_BYTES"]
 
@@ -264,13 +264,15 @@ class Constraints:
 
 def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
                       free_units=None, lambda_Q=0.0, Q_rank=None,
-                      max_Q_bytes=DEFAULT_MAX_Q_BYTES, first_order=True):
+                      max_Q_bytes=DEFAULT_MAX_Q_BYTES, first_order=True,
+                      n_states=None):
     """Build one constraint group on all hidden units but the free ones.
 
     Parameters
     ----------
     data : ndarray, shape (n_samples, n_visible)
-        Training data (Potts data as its one-hot, flattened form).
+        Training data; for Potts data (`n_states` set) the category indices,
+        whose one-hot statistics give q and Q per (site, state).
     labels : array_like, shape (n_samples,) or (n_samples, L)
         Categorical labels (one class column dropped: K - 1 constraints) or
         a float (n_samples, L) array of continuous labels.
@@ -288,8 +290,10 @@ def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
         Reject full Q matrices that would need more float64 storage.
     first_order : bool
         Add the hard first-order constraint (False for a penalty alone).
+    n_states : int, optional
+        States per site when `data` holds Potts category indices.
     """
-    x = np.asarray(data, dtype=np.float64)
+    x = np.asarray(data) if n_states is not None else np.asarray(data, np.float64)
     if x.ndim != 2:
         raise ValueError(f"data must be 2-D (n_samples, n_visible), got shape {x.shape}")
     w = check_weights(weights, x.shape[0])
@@ -302,9 +306,14 @@ def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
     units = np.setdiff1d(np.arange(n_hidden), free)
     if units.size == 0:
         return Constraints([], n_hidden)
-    q = label_covariance_matrix(x, U, w) if first_order else None
+    q = None
+    if first_order:
+        q = (label_covariance_matrix(x, U, w) if n_states is None
+             else potts_label_covariance(x, n_states, U, w))
     Q = factors = None
     if lambda_Q > 0:
+        if n_states is not None:
+            x = _potts_one_hot(x, n_states, max_Q_bytes)
         Q, factors = _second_order(x, U, w, Q_rank, max_Q_bytes)
     group = ConstraintGroup(units, q=q, Q=Q, Q_factors=factors, lambda_Q=lambda_Q)
     return Constraints([group], n_hidden)
@@ -346,6 +355,23 @@ def _second_order(x, U, w, rank, max_bytes):
         vectors.append(V[:, keep])
         values.append(s[keep])
     return None, (np.stack(vectors), np.stack(values))
+
+
+def _potts_one_hot(x, n_states, max_bytes):
+    """One-hot Potts data for the second-order statistics, size-checked."""
+    n_flat = x.shape[1] * n_states
+    nbytes = 8 * x.shape[0] * n_flat
+    if nbytes > max_bytes:
+        raise ValueError(
+            f"second-order constraints on Potts data need the one-hot data, "
+            f"{nbytes / 2**20:.0f} MiB ({x.shape[0]} x {n_flat} float64), over the "
+            f"limit of {max_bytes / 2**20:.0f} MiB; use lambda_Q = 0 (first order "
+            "only), fewer samples, or raise max_Q_bytes"
+        )
+    out = np.zeros((x.shape[0], n_flat))
+    flat = np.arange(x.shape[1]) * n_states + x.astype(np.intp)
+    np.put_along_axis(out, flat, 1.0, axis=1)
+    return out
 
 
 def _orthonormal_basis(q):

@@ -13,6 +13,7 @@ __all__ = [
     "check_weights",
     "encode_labels",
     "label_covariance_matrix",
+    "potts_label_covariance",
     "label_matrix",
     "label_second_moment",
 ]
@@ -242,6 +243,45 @@ def label_covariance_matrix(x, U, weights=None):
     q = np.zeros((x.shape[1], U.shape[1]), np.float64)
     for rows in _row_blocks(x.shape[0], x.shape[1]):
         q += (x[rows].astype(np.float64) - x_mean).T @ weighted_U[rows]
+    return q
+
+
+def potts_label_covariance(states, n_states, U, weights=None):
+    """Compute `label_covariance_matrix` of the one-hot form of Potts states.
+
+    The one-hot matrix is never built: row i q + a of q is the weighted sum
+    of the centred labels over the samples whose site i is in state a (the
+    mean of the one-hot data drops out because the centred labels sum to 0).
+
+    Parameters
+    ----------
+    states : array_like of int, shape (n, L)
+        Category indices in [0, n_states).
+    n_states : int
+        States per site (q).
+    U : array_like of float, shape (n, K) or (n,)
+    weights : array_like of float, shape (n,), optional
+
+    Returns
+    -------
+    q : ndarray of float64, shape (L n_states, K)
+    """
+    v = np.asarray(states)
+    if v.ndim != 2 or v.shape[0] == 0:
+        raise ValueError(f"states must be a non-empty 2-D (samples, sites) array, got "
+                         f"shape {v.shape}")
+    U = _as_label_columns(U, v.shape[0])
+    probabilities = _normalized_weights(weights, v.shape[0])
+    weighted_U = probabilities[:, None] * (U - probabilities @ U)
+    n_sites = v.shape[1]
+    n_flat = n_sites * n_states
+    offsets = np.arange(n_sites, dtype=np.intp) * n_states
+    q = np.zeros((n_flat, U.shape[1]), np.float64)
+    for rows in _row_blocks(v.shape[0], n_sites):
+        flat = (offsets + v[rows].astype(np.intp)).ravel()
+        for k in range(U.shape[1]):
+            q[:, k] += np.bincount(flat, np.repeat(weighted_U[rows, k], n_sites),
+                                   minlength=n_flat)
     return q
 
 

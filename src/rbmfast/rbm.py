@@ -3,15 +3,17 @@
 E(v, h) = U_v(v) + U_h(h) - v^T W h.  The RBM forms the inputs each layer
 receives from the other (I_h = v W, I_v = W h) and delegates energies,
 moments and sampling to the layers; the fused Gibbs sweep and the free
-energy run in the C kernels.
+energy run in the C kernels.  With a Potts visible layer the weights have
+shape (n_sites, q, n_hidden), v stands for its one-hot form, and the
+kernels gather rows of W by category index instead of multiplying by it.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from rbmfast._kernels import _gibbs, _gradient
+from rbmfast._kernels import _gibbs, _gradient, _potts
 from rbmfast._threads import resolve_threads, single_threaded_blas
-from rbmfast.layers import Layer
+from rbmfast.layers import Layer, Potts
 from rbmfast.layers.base import as_batch
 
 __all__ = ["RBM"]
@@ -25,7 +27,8 @@ class RBM:
     visible, hidden : rbmfast.layers.Layer
         Layers of the same dtype.
     weights : array_like, shape (n_visible, n_hidden), optional
-        Interaction weights; zeros by default.
+        Interaction weights; zeros by default.  For a Potts visible layer,
+        shape (n_sites, q, n_hidden).
     """
 
     def __init__(self, visible, hidden, weights=None):
@@ -36,9 +39,12 @@ class RBM:
                 f"visible ({visible.dtype}) and hidden ({hidden.dtype}) layers "
                 "must have the same dtype"
             )
+        if isinstance(hidden, Potts):
+            raise TypeError("Potts layers are visible layers only; choose binary, "
+                            "spin, gaussian, relu or drelu hidden units")
         self.visible = visible
         self.hidden = hidden
-        shape = (visible.n, hidden.n)
+        shape = visible.weight_shape(hidden.n)
         if weights is None:
             weights = np.zeros(shape)
         w = np.asarray(weights, dtype=np.float64)
@@ -56,6 +62,16 @@ class RBM:
     @property
     def n_visible(self):
         return self.visible.n
+
+    @property
+    def is_potts(self):
+        """True when the visible layer is Potts (category-index states)."""
+        return isinstance(self.visible, Potts)
+
+    @property
+    def flat_weights(self):
+        """The weights as a (n_visible q, n_hidden) view (itself if dense)."""
+        return self.weights.reshape(-1, self.n_hidden)
 
     @property
     def n_hidden(self):
@@ -77,12 +93,17 @@ class RBM:
     def inputs_h_from_v(self, v):
         """Return I_h = v W, shape (n_samples, n_hidden)."""
         v = self.visible.check_states(v, "visible states")
-        return v @ self.weights
+        if not self.is_potts:
+            return v @ self.weights
+        out = np.empty((v.shape[0], self.n_hidden), dtype=self.dtype)
+        _potts.inputs_h(self.visible.theta, self.flat_weights, v, out)
+        return out
 
     def inputs_v_from_h(self, h):
-        """Return I_v = h W^T, shape (n_samples, n_visible)."""
+        """Return I_v = h W^T, shape (n_samples, n_visible); (n_samples, n q)
+        for Potts."""
         h = self.hidden.check_states(h, "hidden states")
-        return h @ self.weights.T
+        return h @ self.flat_weights.T
 
     # -- conditional distributions -----------------------------------------
     def mean_h_from_v(self, v, n_threads=None):
@@ -108,7 +129,11 @@ class RBM:
         h = self.hidden.check_states(h, "hidden states")
         if v.shape[0] != h.shape[0]:
             raise ValueError(f"v has {v.shape[0]} samples but h has {h.shape[0]}")
-        coupling = np.einsum("bi,ij,bj->b", v.astype(np.float64), self.weights, h)
+        if self.is_potts:
+            inputs = self.inputs_h_from_v(v).astype(np.float64)
+            coupling = np.einsum("bj,bj->b", inputs, h)
+        else:
+            coupling = np.einsum("bi,ij,bj->b", v.astype(np.float64), self.weights, h)
         return self.visible.energy(v) + self.hidden.energy(h) - coupling
 
     def free_energy(self, v, n_threads=None):
@@ -119,6 +144,11 @@ class RBM:
         v = self.visible.check_states(v, "visible states")
         out = np.empty(v.shape[0])
         scratch = np.empty((v.shape[0], self.n_hidden), dtype=self.dtype)
+        if self.is_potts:
+            _potts.free_energy(self.visible.theta, self.hidden.kind,
+                               self.hidden.params(), self.flat_weights, v, scratch,
+                               out, resolve_threads(n_threads))
+            return out
         with single_threaded_blas():
             _gradient.free_energy(self.visible.kind, self.visible.params(),
                                   self.hidden.kind, self.hidden.params(),
@@ -169,6 +199,13 @@ class RBM:
         """Advance chains `v` in place (no validation); see :meth:`gibbs`."""
         if scratch is None:
             scratch = self.gibbs_scratch(v.shape[0])
+        if self.is_potts:
+            with single_threaded_blas():
+                _potts.gibbs(self.visible.theta, self.hidden.kind, self.hidden.params(),
+                             self.flat_weights, v, h, scratch[0], scratch[1], n_steps,
+                             stream.key, stream.take(2 * n_steps), row0, clamp_idx,
+                             clamp_val, resolve_threads(n_threads))
+            return
         with single_threaded_blas():
             _gibbs.gibbs(self.visible.kind, self.visible.params(), self.hidden.kind,
                          self.hidden.params(), self.weights, v, h, scratch[0],
@@ -178,7 +215,7 @@ class RBM:
     def gibbs_scratch(self, n_chains):
         """Return the (I_h, I_v) scratch buffers of a Gibbs run."""
         return (np.empty((n_chains, self.n_hidden), dtype=self.dtype),
-                np.empty((n_chains, self.n_visible), dtype=self.dtype))
+                np.empty((n_chains, self.visible.n_flat), dtype=self.dtype))
 
     def _clamp_arrays(self, clamp, n_chains):
         if clamp is None:
@@ -209,7 +246,7 @@ class RBM:
 
     def sample_independent_visible(self, n_samples, stream, n_threads=None):
         """Sample visible states from the fields alone (zero inputs)."""
-        zeros = np.zeros((n_samples, self.n_visible), dtype=self.dtype)
+        zeros = np.zeros((n_samples, self.visible.n_flat), dtype=self.dtype)
         return self.visible.sample(zeros, stream, n_threads)
 
 

@@ -17,10 +17,11 @@ import math
 
 import numpy as np
 
-from rbmfast._kernels import _gradient
+from rbmfast._kernels import _gradient, _potts
 from rbmfast._threads import blas_threads, resolve_threads, single_threaded_blas
 from rbmfast.config import TrainConfig
 from rbmfast.constraints import Constraints, label_constraints
+from rbmfast.gauge import apply_zero_sum_gauge, project_zero_sum
 from rbmfast.labels import check_weights
 from rbmfast.layers import layer_from_name, layer_name
 from rbmfast.optimizers import make_optimizer
@@ -67,18 +68,24 @@ def init_rbm(config, data, weights=None):
 
     Visible fields fit the independent-unit model of the data, hidden fields
     are zero and W ~ N(0, 1) weight_scale / sqrt(mean |v|^2), drawn from the
-    seed.
+    seed (|v|^2 is the number of sites for one-hot Potts states, whose
+    weights then go to the zero-sum gauge).
     """
     dtype = np.dtype(config.dtype)
-    visible = layer_from_name(config.visible, data.shape[1], dtype)
+    visible = layer_from_name(config.visible, data.shape[1], dtype, config.n_states)
     hidden = layer_from_name(config.hidden, config.n_hidden, dtype)
     visible.init_from_data(data, weights)
     rng = np.random.default_rng(seed_sequence(config.seed, 0))
     w = check_weights(weights, data.shape[0])
-    mean_sq = float(w @ np.einsum("bi,bi->b", data, data) / w.sum())
+    if config.visible == "potts":
+        mean_sq = float(data.shape[1])
+    else:
+        mean_sq = float(w @ np.einsum("bi,bi->b", data, data) / w.sum())
     scale = config.weight_scale / math.sqrt(max(mean_sq, 1e-12))
-    W = rng.standard_normal((data.shape[1], config.n_hidden)) * scale
-    return RBM(visible, hidden, W)
+    W = rng.standard_normal(visible.weight_shape(config.n_hidden)) * scale
+    rbm = RBM(visible, hidden, W)
+    apply_zero_sum_gauge(rbm)
+    return rbm
 
 
 def new_state(rbm, config, n_chains):
@@ -120,7 +127,7 @@ def train(config, data, labels=None, weights=None, callback=None, progress=False
                              "or set n_free=None to train without constraints")
         constraints = label_constraints(data, labels, config.n_hidden, config.n_free,
                                         weights=weights, lambda_Q=config.lambda_Q,
-                                        Q_rank=config.Q_rank)
+                                        Q_rank=config.Q_rank, n_states=config.n_states)
     rbm = init_rbm(config, data, weights)
     state = fit(rbm, data, config, weights=weights, constraints=constraints,
                 callback=callback, progress=progress, stop_at_update=stop_at_update)
@@ -183,7 +190,8 @@ def _check_data(data, config, rbm=None):
     if arr.shape[0] == 0:
         raise ValueError("data is empty: at least one sample is needed")
     if rbm is None:
-        layer = layer_from_name(config.visible, arr.shape[1], config.dtype)
+        layer = layer_from_name(config.visible, arr.shape[1], config.dtype,
+                                config.n_states)
     else:
         layer = rbm.visible
         if rbm.dtype != np.dtype(config.dtype):
@@ -215,9 +223,10 @@ class _Loop:
         self.hidden = np.empty((rows, M), dtype=dt)
         self.chain_h = np.empty((n_chains, M), dtype=dt)
         self.gibbs_scratch = rbm.gibbs_scratch(n_chains)
-        self.grad_w = np.empty((N, M), dtype=dt)
+        self.grad_w = np.empty(rbm.weights.shape, dtype=dt)
         # one row per parameter vector; dReLU hidden units have four
-        self.stats_v = np.zeros((max(len(rbm.visible.param_names), 2), N))
+        self.stats_v = np.zeros((max(len(rbm.visible.param_names), 2),
+                                 rbm.visible.n_flat))
         self.stats_h = np.zeros((max(len(rbm.hidden.param_names), 2), M))
         self.chain_coef = np.full(n_chains, 1.0 / n_chains, dtype=dt)
         self.perm = None
@@ -264,11 +273,7 @@ class _Loop:
                 "weight 0; remove zero-weight samples or use larger batches"
             )
         coef = np.ascontiguousarray(-w / total, dtype=rbm.dtype)
-        with single_threaded_blas():
-            _gradient.phase_gradient(vis.kind, vis.params(), hid.kind, hid.params(),
-                                     rbm.weights, x, coef, self.inputs_h,
-                                     self.hidden, self.grad_w, False, self.stats_v,
-                                     self.stats_h, self.threads)
+        self._phase(x, coef, False)
 
         # negative phase: chains after k sweeps, weighted by 1 / n_chains
         if cfg.method == "cd":
@@ -278,13 +283,9 @@ class _Loop:
         else:
             chains, coef_c = state.chains, self.chain_coef
             scratch, chain_h = self.gibbs_scratch, self.chain_h
-        with single_threaded_blas():
-            rbm.gibbs_inplace(chains, chain_h, state.stream, cfg.n_gibbs,
-                              n_threads=cfg.n_threads, scratch=scratch)
-            _gradient.phase_gradient(vis.kind, vis.params(), hid.kind, hid.params(),
-                                     rbm.weights, chains, coef_c, self.inputs_h,
-                                     self.hidden, self.grad_w, True, self.stats_v,
-                                     self.stats_h, self.threads)
+        rbm.gibbs_inplace(chains, chain_h, state.stream, cfg.n_gibbs,
+                          n_threads=cfg.n_threads, scratch=scratch)
+        self._phase(chains, coef_c, True)
 
         # regularisers and constraint penalty, then the optimiser step
         grads = self._gradients()
@@ -295,9 +296,27 @@ class _Loop:
                              update=state.update)
         vis.constrain_parameters()
         hid.constrain_parameters()
+        # the Adam step leaves the zero-sum subspace; the gauge moves back
+        # without changing the model, and commutes with the projection
+        apply_zero_sum_gauge(rbm)
         if self.constraints is not None:
             self.constraints.project(rbm.weights)
         self._advance()
+
+    def _phase(self, x, coef, accumulate):
+        """Add the phase of states x with row coefficients coef."""
+        rbm, vis, hid = self.rbm, self.rbm.visible, self.rbm.hidden
+        if rbm.is_potts:
+            _potts.phase_gradient(vis.theta, hid.kind, hid.params(), rbm.flat_weights,
+                                  x, coef, self.inputs_h, self.hidden,
+                                  self.grad_w.reshape(-1, rbm.n_hidden), accumulate,
+                                  self.stats_v, self.stats_h, self.threads)
+            return
+        with single_threaded_blas():
+            _gradient.phase_gradient(vis.kind, vis.params(), hid.kind, hid.params(),
+                                     rbm.weights, x, coef, self.inputs_h, self.hidden,
+                                     self.grad_w, accumulate, self.stats_v,
+                                     self.stats_h, self.threads)
 
     def _parameters(self):
         rbm = self.rbm
@@ -313,7 +332,8 @@ class _Loop:
         for prefix, layer, stats in (("visible", rbm.visible, self.stats_v),
                                      ("hidden", rbm.hidden, self.stats_h)):
             for i, name in enumerate(layer.param_names):
-                grads[f"{prefix}.{name}"] = stats[i].astype(rbm.dtype)
+                shape = getattr(layer, name).shape
+                grads[f"{prefix}.{name}"] = stats[i].astype(rbm.dtype).reshape(shape)
         if cfg.l2_fields > 0:
             grads["visible.theta"] += cfg.l2_fields * rbm.visible.theta
         if cfg.l1sq_weights > 0:
@@ -324,6 +344,9 @@ class _Loop:
                 rbm.dtype)
         if self.constraints is not None and self.constraints.has_penalty:
             self.constraints.add_penalty_gradient(rbm.weights, self.grad_w)
+        if rbm.is_potts:
+            project_zero_sum(grads["weights"])
+            project_zero_sum(grads["visible.theta"])
         return grads
 
     def _advance(self):

@@ -66,3 +66,16 @@ cdef rbm_stream make_stream(key, unsigned long long call) except *:
     s.key[1] = <uint32_t>int(key[1])
     s.call = call
     return s
+
+
+cdef int clamp_stride(Py_ssize_t n_clamp, Py_ssize_t val_rows, Py_ssize_t val_cols,
+                      Py_ssize_t n_chains) except -1:
+    """Return the row stride of clamp values: 0 when one row serves every
+    chain, else the number of clamped units."""
+    if val_cols != n_clamp:
+        raise ValueError("clamp_val must have one column per clamped unit")
+    if val_rows == n_chains and n_chains != 1:
+        return <int>n_clamp
+    if val_rows != 1:
+        raise ValueError(f"clamp_val needs 1 or {n_chains} rows, got {val_rows}")
+    return 0

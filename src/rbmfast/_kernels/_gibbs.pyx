@@ -42,12 +42,9 @@ def gibbs(int vis_kind, tuple vis_params, int hid_kind, tuple hid_params,
     if clamp_idx is not None and clamp_idx.shape[0] > 0:
         n_clamp = clamp_idx.shape[0]
         idx_ptr = &clamp_idx[0]
-        if clamp_val is None or clamp_val.shape[1] != n_clamp:
+        if clamp_val is None:
             raise ValueError("clamp_val must have one column per clamped unit")
-        if clamp_val.shape[0] == B and B != 1:
-            clamp_ld = n_clamp
-        elif clamp_val.shape[0] != 1:
-            raise ValueError(f"clamp_val needs 1 or {B} rows, got {clamp_val.shape[0]}")
+        clamp_ld = clamp_stride(n_clamp, clamp_val.shape[0], clamp_val.shape[1], B)
     if B == 0 or n_steps == 0:
         return
     cdef rbm_stream s = make_stream(key, call)

@@ -1,19 +1,25 @@
-"""Layer types: Binary, Spin and Gaussian units behind one interface."""
+"""Layer types: Binary, Spin, Gaussian and Potts units behind one interface."""
 from rbmfast.layers.base import Layer
 from rbmfast.layers.discrete import Binary, Spin
 from rbmfast.layers.gaussian import Gaussian
+from rbmfast.layers.potts import Potts
 
-LAYER_TYPES = {"binary": Binary, "spin": Spin, "gaussian": Gaussian}
+LAYER_TYPES = {"binary": Binary, "spin": Spin, "gaussian": Gaussian, "potts": Potts}
 
 
-def layer_from_name(name, n, dtype):
-    """Return a new layer of type `name` ('binary', 'spin', 'gaussian')."""
+def layer_from_name(name, n, dtype, n_states=None):
+    """Return a new layer of type `name` ('binary', 'spin', 'gaussian', ...).
+
+    `n_states` is the number of states per site of a Potts layer.
+    """
     try:
         cls = LAYER_TYPES[str(name).lower()]
     except KeyError:
         raise ValueError(
             f"unknown layer type {name!r}; choose one of {sorted(LAYER_TYPES)}"
         ) from None
+    if cls is Potts:
+        return Potts(n, n_states, dtype=dtype)
     return cls(n, dtype=dtype)
 
 
@@ -25,5 +31,5 @@ def layer_name(layer):
     raise TypeError(f"{type(layer).__name__} is not a registered layer type")
 
 
-__all__ = ["Layer", "Binary", "Spin", "Gaussian", "LAYER_TYPES", "layer_from_name",
+__all__ = ["Layer", "Binary", "Spin", "Gaussian", "Potts", "LAYER_TYPES", "layer_from_name",
            "layer_name"]

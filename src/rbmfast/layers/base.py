@@ -97,6 +97,15 @@ class Layer:
     def __repr__(self):
         return f"{type(self).__name__}({self.n}, dtype={self.dtype.name})"
 
+    @property
+    def n_flat(self):
+        """Length of the layer's axis in the weights (n; n q for Potts)."""
+        return self.n
+
+    def weight_shape(self, n_hidden):
+        """Shape of the weights between this (visible) layer and n_hidden units."""
+        return (self.n, n_hidden)
+
     # -- parameters -------------------------------------------------------
     def params(self):
         """Return the parameter vectors as a tuple, in `param_names` order."""
