@@ -477,3 +477,36 @@ def test_layer_construction_errors():
         RBM(Binary(3), Potts(2, 3))
     with pytest.raises(ValueError, match=r"weights must have shape \(2, 3, 4\)"):
         RBM(Potts(2, 3), Spin(4), np.zeros((6, 4)))
+
+
+# log Z
+
+
+def test_exact_log_partition_matches_joint_enumeration():
+    from rbmfast.evaluation.partition import log_partition_exact
+
+    rbm = _rbm(Binary, np.float64, n=3, q=3, M=4, seed=20, scale=0.8)
+    v = _all_states(3, 3)
+    h = np.array(list(itertools.product([0.0, 1.0], repeat=4)))
+    minus_e = (-rbm.visible.energy(v)[:, None] - rbm.hidden.energy(h)[None, :]
+               + rbm.inputs_h_from_v(v) @ h.T)
+    brute = logsumexp(minus_e)
+    assert log_partition_exact(rbm, layer="visible") == pytest.approx(brute, abs=1e-12)
+    assert log_partition_exact(rbm, layer="hidden") == pytest.approx(brute, abs=1e-12)
+    with pytest.raises(ValueError, match=r"3\^3 = 27 states"):
+        log_partition_exact(rbm, layer="visible", max_states=20)
+
+
+def test_ais_brackets_exact_log_partition():
+    from rbmfast.evaluation.partition import ais, log_partition_exact, reverse_ais
+
+    rbm = _rbm(Gaussian, np.float64, n=5, q=4, M=3, seed=21, scale=0.6)
+    exact = log_partition_exact(rbm)
+    data = _states(500, 5, 4, seed=22)
+    forward = ais(rbm, n_chains=400, n_betas=300, data=data, seed=1)
+    assert abs(forward.log_z - exact) < 4 * forward.std_error + 1e-3
+    states = _all_states(5, 4)
+    model_samples = states[np.random.default_rng(23).choice(len(states), 400,
+                                                            p=_exact_p(rbm))]
+    upper = reverse_ais(rbm, model_samples, n_betas=300, seed=2)
+    assert upper.log_z > exact - 4 * upper.std_error

@@ -21,7 +21,8 @@ import numpy as np
 import scipy.linalg
 from scipy.special import logsumexp
 
-from rbmfast.layers import Gaussian, Layer
+from rbmfast.gauge import hidden_field_names
+from rbmfast.layers import Gaussian, Layer, Potts
 from rbmfast.random import Stream
 from rbmfast.rbm import RBM
 
@@ -77,12 +78,13 @@ def log_partition_exact(rbm, max_states=2**20, layer="auto", n_threads=None):
     rbm = _check_rbm(rbm).astype(np.float64)
     layer = _enumerated_layer(rbm, layer)
     enumerated = rbm.visible if layer == "visible" else rbm.hidden
-    n_states = 2**enumerated.n
+    per_unit = _states_per_unit(enumerated)
+    n_states = per_unit**enumerated.n
     if n_states > max_states:
         raise ValueError(
-            f"enumerating the {layer} layer takes 2^{enumerated.n} = {n_states} "
-            f"states, more than max_states={max_states}; raise max_states or "
-            "estimate log Z with ais()"
+            f"enumerating the {layer} layer takes {per_unit}^{enumerated.n} = "
+            f"{n_states} states, more than max_states={max_states}; raise "
+            "max_states or estimate log Z with ais()"
         )
 
     chunk_log_z = []
@@ -99,9 +101,16 @@ def log_partition_exact(rbm, max_states=2**20, layer="auto", n_threads=None):
     return float(logsumexp(chunk_log_z))
 
 
+def _states_per_unit(layer):
+    """Number of states of one unit (site) of a discrete layer, else None."""
+    if isinstance(layer, Potts):
+        return layer.q
+    return None if layer.states is None else len(layer.states)
+
+
 def _enumerated_layer(rbm, layer):
-    discrete = {"visible": rbm.visible.states is not None,
-                "hidden": rbm.hidden.states is not None}
+    discrete = {"visible": _states_per_unit(rbm.visible) is not None,
+                "hidden": _states_per_unit(rbm.hidden) is not None}
     if not any(discrete.values()):
         raise ValueError(
             "log_partition_exact needs a Binary or Spin layer to enumerate, but "
@@ -109,7 +118,8 @@ def _enumerated_layer(rbm, layer):
         )
     if layer == "auto":
         if discrete["visible"] and discrete["hidden"]:
-            return "visible" if rbm.n_visible <= rbm.n_hidden else "hidden"
+            n_visible = _states_per_unit(rbm.visible)**rbm.n_visible
+            return "visible" if n_visible <= 2**rbm.n_hidden else "hidden"
         return "visible" if discrete["visible"] else "hidden"
     if not discrete[layer]:
         raise ValueError(
@@ -120,8 +130,12 @@ def _enumerated_layer(rbm, layer):
 
 
 def _enumerate_states(layer, start, stop):
-    """Return states start..stop-1 of `layer`, unit j taking bit j of the index."""
+    """Return states start..stop-1 of `layer`, unit j taking digit j of the
+    index in base 2 (Binary, Spin) or q (Potts)."""
     index = np.arange(start, stop, dtype=np.int64)
+    if isinstance(layer, Potts):
+        digits = (index[:, None] // layer.q ** np.arange(layer.n, dtype=np.int64))
+        return (digits % layer.q).astype(np.uint8)
     bits = (index[:, None] >> np.arange(layer.n, dtype=np.int64)) & 1
     return np.asarray(layer.states, dtype=np.float64)[bits]
 
@@ -380,7 +394,7 @@ def _anneal(rbm, base, betas, v, stream, progress, n_threads):
     before the sweep at beta_k.  No sweep follows the last beta because it
     would not change the weights.
     """
-    v = np.ascontiguousarray(v, dtype=rbm.dtype)
+    v = np.array(rbm.visible.check_states(v, "AIS chains"))
     h = np.zeros((v.shape[0], rbm.n_hidden), dtype=rbm.dtype)
     log_weights = np.zeros(v.shape[0])
     previous = _annealed_rbm(rbm, base, betas[0])
@@ -410,18 +424,19 @@ def _annealed_rbm(rbm, base, beta):
         for name in rbm.visible.param_names
     }
     hidden_params = _hidden_base_params(rbm.hidden)
-    hidden_params["theta"] = beta * rbm.hidden.theta.astype(np.float64)
+    for name in hidden_field_names(rbm.hidden):
+        hidden_params[name] = beta * getattr(rbm.hidden, name).astype(np.float64)
     visible = type(rbm.visible)(rbm.n_visible, dtype=rbm.dtype, **visible_params)
     hidden = type(rbm.hidden)(rbm.n_hidden, dtype=rbm.dtype, **hidden_params)
     return RBM(visible, hidden, beta * rbm.weights.astype(np.float64))
 
 
 def _hidden_base_params(hidden):
-    """Return the hidden base parameters: zero fields, Gaussian precisions kept."""
-    params = {"theta": np.zeros(hidden.n)}
-    if isinstance(hidden, Gaussian):
-        params["gamma"] = hidden.gamma.astype(np.float64)
-    return params
+    """Return the hidden base parameters: zero fields, precisions kept."""
+    fields = hidden_field_names(hidden)
+    return {name: (np.zeros(hidden.n) if name in fields
+                   else getattr(hidden, name).astype(np.float64))
+            for name in hidden.param_names}
 
 
 def _log_partition_base(rbm, base):
@@ -429,7 +444,7 @@ def _log_partition_base(rbm, base):
     visible_base = base.astype(np.float64)
     hidden = type(rbm.hidden)(rbm.n_hidden, dtype=np.float64,
                               **_hidden_base_params(rbm.hidden))
-    log_z = visible_base.cgf(np.zeros((1, rbm.n_visible)))[0]
+    log_z = visible_base.cgf(np.zeros((1, rbm.visible.n_flat)))[0]
     log_z += hidden.cgf(np.zeros((1, rbm.n_hidden)))[0]
     return float(log_z)
 
