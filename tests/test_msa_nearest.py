@@ -1,4 +1,5 @@
-"""Tests for the nearest-sequence functions of rbmfast.datasets.msa."""
+"""Tests for the FASTA writer and the nearest-sequence functions of
+rbmfast.datasets.msa."""
 
 import json
 import os
@@ -10,7 +11,10 @@ import numpy as np
 import pytest
 
 from rbmfast._kernels._reweight import nearest_rows
-from rbmfast.datasets.msa import N_STATES, nearest_group_check, nearest_sequences
+from rbmfast.datasets import msa
+from rbmfast.datasets.msa import (ALPHABET, N_STATES, encode_alignment,
+                                  nearest_group_check, nearest_sequences,
+                                  read_alignment, read_fasta, write_fasta)
 
 
 def related_sequences(rng, n_sequences, length, n_ancestors=4, mutation_rate=0.2):
@@ -325,3 +329,114 @@ def test_group_check_errors():
     with pytest.raises(TypeError, match="generated must be an integer array"):
         nearest_group_check(generated.astype(float), ["a", "a"], natural,
                             ["a", "a", "b"])
+
+
+# ---------------------------------------------------------------------------
+# write_fasta
+
+
+def test_write_fasta_round_trip(tmp_path):
+    rng = np.random.default_rng(4)
+    seqs = rng.integers(0, N_STATES, (5, 137)).astype(np.int8)
+    ids = [f"gen_{i}" for i in range(5)]
+    path = write_fasta(tmp_path / "out.fasta", seqs, ids)
+    assert path == tmp_path / "out.fasta"
+    records = read_fasta(path)
+    assert [seq_id for seq_id, _ in records] == ids
+    assert [sequence for _, sequence in records] == [
+        "".join(ALPHABET[code] for code in row) for row in seqs]
+    read_ids, states = encode_alignment(read_alignment(path))
+    assert read_ids == ids
+    np.testing.assert_array_equal(states, seqs)
+
+
+def test_write_fasta_line_width(tmp_path):
+    seqs = np.ones((2, 125), dtype=np.uint8)
+    path = write_fasta(tmp_path / "a.fasta", seqs, ["s1", "s2"])
+    lines = path.read_text().split("\n")
+    assert lines == [">s1", "A" * 60, "A" * 60, "A" * 5,
+                     ">s2", "A" * 60, "A" * 60, "A" * 5, ""]
+    narrow = write_fasta(tmp_path / "b.fasta", seqs[:1, :7], ["s"], line_width=3)
+    assert narrow.read_text() == ">s\nAAA\nAAA\nA\n"
+    exact = write_fasta(tmp_path / "c.fasta", seqs[:1, :120], ["s"])
+    assert exact.read_text() == ">s\n" + ("A" * 60 + "\n") * 2
+
+
+def test_write_fasta_custom_alphabet(tmp_path):
+    seqs = np.array([[0, 1, 2, 3], [3, 2, 1, 0]])
+    path = write_fasta(tmp_path / "dna.fa", seqs, [1, 2], alphabet="ACGT")
+    assert path.read_text() == ">1\nACGT\n>2\nTGCA\n"
+    lowercase = write_fasta(tmp_path / "lower.fa", seqs, ["a", "b"], alphabet="acgt")
+    assert read_fasta(lowercase) == [("a", "acgt"), ("b", "tgca")]
+
+
+def test_write_fasta_replaces_and_keeps_mode(tmp_path):
+    path = tmp_path / "a.fasta"
+    path.write_text("old\n")
+    path.chmod(0o640)
+    write_fasta(path, np.zeros((1, 3), np.int8), ["s"])
+    assert path.read_text() == ">s\n---\n"
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["a.fasta"]
+
+
+def test_write_fasta_failure_keeps_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "a.fasta"
+    path.write_text("old\n")
+
+    def failing_replace(source, target):
+        raise OSError("simulated rename failure")
+
+    monkeypatch.setattr(msa.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="simulated rename failure"):
+        write_fasta(path, np.zeros((1, 3), np.int8), ["s"])
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.fasta"]
+
+
+def test_write_fasta_invalid_input_writes_nothing(tmp_path):
+    path = tmp_path / "a.fasta"
+    path.write_text("old\n")
+    with pytest.raises(ValueError, match="seqs\\[1, 2\\] = 21 is outside \\[0, 21\\)"):
+        write_fasta(path, np.array([[0, 0, 0], [0, 0, 21]]), ["a", "b"])
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.fasta"]
+
+
+@pytest.mark.parametrize("seqs, ids, kwargs, error, message", [
+    (np.array([[0, -1]]), ["a"], {}, ValueError, "seqs\\[0, 1\\] = -1 is outside"),
+    (np.array([[0, 4]]), ["a"], {"alphabet": "ACGT"}, ValueError,
+     "= 4 is outside \\[0, 4\\)"),
+    (np.zeros((1, 3)), ["a"], {}, TypeError, "integer array"),
+    (np.zeros(3, np.int8), ["a"], {}, ValueError, "2-D array"),
+    (np.zeros((0, 3), np.int8), [], {}, ValueError, "seqs is empty"),
+    (np.zeros((1, 0), np.int8), ["a"], {}, ValueError, "seqs is empty"),
+    (np.zeros((2, 3), np.int8), ["a"], {}, ValueError, "1 ids for 2 sequences"),
+    (np.zeros((1, 3), np.int8), ["a b"], {}, ValueError, "contains whitespace"),
+    (np.zeros((1, 3), np.int8), [""], {}, ValueError, "is empty"),
+    (np.zeros((2, 3), np.int8), ["a", "a"], {}, ValueError,
+     "'a' is used at index 0 and 1"),
+    (np.zeros((1, 3), np.int8), ["a"], {"alphabet": "AAC"}, ValueError,
+     "repeats \\['A'\\]"),
+    (np.zeros((1, 3), np.int8), ["a"], {"alphabet": "A C"}, ValueError,
+     "printable ASCII"),
+    (np.zeros((1, 3), np.int8), ["a"], {"alphabet": "A>"}, ValueError,
+     "printable ASCII"),
+    (np.zeros((1, 3), np.int8), ["a"], {"alphabet": "AÉ"}, ValueError,
+     "printable ASCII"),
+    (np.zeros((1, 3), np.int8), ["a"], {"alphabet": ""}, ValueError,
+     "non-empty string"),
+    (np.zeros((1, 3), np.int8), ["a"], {"line_width": 0}, ValueError,
+     "line_width must be a positive integer"),
+    (np.zeros((1, 3), np.int8), ["a"], {"line_width": True}, ValueError,
+     "line_width must be a positive integer"),
+])
+def test_write_fasta_errors(tmp_path, seqs, ids, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        write_fasta(tmp_path / "a.fasta", seqs, ids, **kwargs)
+    assert not list(tmp_path.iterdir())
+
+
+def test_write_fasta_missing_directory(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        write_fasta(tmp_path / "absent" / "a.fasta", np.zeros((1, 2), np.int8), ["a"])

@@ -6,8 +6,8 @@ array of shape (B, L) with states in [0, 21) over the fixed alphabet
 `ALPHABET`.  The module also filters gappy columns and sequences, computes
 the usual identity-based sequence weights with a C kernel, saves and loads
 weights, and joins per-sequence labels from a CSV or TSV table.  For
-generated sequences it finds the nearest natural sequence of each, which
-`nearest_group_check` compares with group labels.
+generated sequences it writes FASTA files and finds the nearest natural
+sequence of each, which `nearest_group_check` compares with group labels.
 
 Insertions follow the A2M/A3M convention, which Stockholm files from Pfam
 also use: uppercase letters and '-' are match columns, while lowercase
@@ -24,6 +24,8 @@ import gzip
 import io
 import logging
 import math
+import os
+import tempfile
 import zlib
 from fractions import Fraction
 from numbers import Real
@@ -34,6 +36,7 @@ import numpy as np
 
 from rbmfast._kernels._reweight import identity_counts, nearest_rows
 from rbmfast._threads import resolve_threads
+from rbmfast.archive import _fsync_directory, _target_file_mode
 from rbmfast.labels import check_weights
 
 __all__ = [
@@ -56,6 +59,7 @@ __all__ = [
     "save_weights",
     "sequence_weights",
     "validate_weights",
+    "write_fasta",
 ]
 
 _LOGGER = logging.getLogger("rbmfast.msa")
@@ -877,6 +881,143 @@ def join_labels(ids, table_path, id_column, label_column, sep=None, missing="err
     labels = np.array([label_of[seq_id] for seq_id, found in zip(ids, mask) if found],
                       dtype=str)
     return JoinedLabels(labels, mask, n_missing)
+
+
+# ---------------------------------------------------------------------------
+# Writing FASTA
+
+
+def _check_alphabet(alphabet):
+    if not isinstance(alphabet, str) or not alphabet:
+        raise ValueError(f"alphabet must be a non-empty string, got {alphabet!r}")
+    if len(set(alphabet)) != len(alphabet):
+        repeated = sorted({c for c in alphabet if alphabet.count(c) > 1})
+        raise ValueError(f"alphabet {alphabet!r} repeats {repeated}; each state "
+                         "needs its own character")
+    invalid = [c for c in alphabet if not (c.isascii() and c.isprintable())
+               or c.isspace() or c == ">"]
+    if invalid:
+        raise ValueError(f"alphabet {alphabet!r} contains {invalid}; FASTA letters "
+                         "must be printable ASCII other than space and '>'")
+
+
+def _check_fasta_ids(ids, n_sequences):
+    ids = [str(seq_id) for seq_id in ids]
+    if len(ids) != n_sequences:
+        raise ValueError(f"{len(ids)} ids for {n_sequences} sequences; pass one id "
+                         "per row of seqs")
+    for index, seq_id in enumerate(ids):
+        if not seq_id or seq_id != "".join(seq_id.split()):
+            raise ValueError(f"sequence id {seq_id!r} (index {index}) is empty or "
+                             "contains whitespace, but read_fasta keeps only the "
+                             "first word of a header line as the id")
+    first_index = {}
+    for index, seq_id in enumerate(ids):
+        if seq_id in first_index:
+            raise ValueError(f"sequence id {seq_id!r} is used at index "
+                             f"{first_index[seq_id]} and {index}; ids must be unique")
+        first_index[seq_id] = index
+    return ids
+
+
+def _fasta_codes(seqs, n_states):
+    """Return seqs as a uint8 array of codes in [0, n_states)."""
+    array = np.asarray(seqs)
+    if array.ndim != 2:
+        raise ValueError(f"seqs must be a 2-D array (B, L), got shape {array.shape}")
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"seqs must be an integer array of states, got dtype "
+                        f"{array.dtype}")
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"seqs is empty, shape {array.shape}; a FASTA file needs at "
+                         "least one sequence of at least one column")
+    outside = (array < 0) | (array >= n_states)
+    if outside.any():
+        row, column = np.argwhere(outside)[0]
+        raise ValueError(f"seqs[{row}, {column}] = {array[row, column]} is outside "
+                         f"[0, {n_states}), the codes of the alphabet "
+                         f"({int(outside.sum())} codes outside in all)")
+    return array.astype(np.uint8)
+
+
+def write_fasta(path, seqs, ids, alphabet=ALPHABET, line_width=60):
+    """Write integer-coded sequences to a FASTA file, atomically.
+
+    Each record is a ``>id`` line and the sequence, ``alphabet[code]`` per
+    column, wrapped at `line_width` letters per line.  The text goes to a
+    temporary file in the target's directory, which is fsynced and then
+    renamed onto `path`, so a failed write leaves an existing file unchanged.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Target file, written as plain ASCII text.  Its directory must exist.
+        An existing file is replaced and keeps its permission bits.
+    seqs : ndarray of int, shape (B, L)
+        Codes in ``[0, len(alphabet))``, B >= 1 and L >= 1.
+    ids : sequence of str, length B
+        Unique ids without whitespace.
+    alphabet : str
+        ``alphabet[k]`` is the letter of code k; printable ASCII without
+        spaces or '>', each character once.  The default `ALPHABET` makes the
+        file the inverse of `encode_alignment`.  With lowercase letters or
+        '.', read the file back with `read_fasta` or with
+        ``read_alignment(..., insertions="keep")``, because the default
+        ``insertions="remove"`` deletes them.
+    line_width : int
+        Letters per sequence line, at least 1.
+
+    Returns
+    -------
+    pathlib.Path
+        `path` as a ``Path``.
+
+    Raises
+    ------
+    ValueError
+        If the alphabet, the ids or `line_width` are invalid, `seqs` is empty,
+        or a code is outside the alphabet (the message gives its position).
+    TypeError
+        If `seqs` is not an integer array.
+    FileNotFoundError
+        If the target directory does not exist.
+    """
+    _check_alphabet(alphabet)
+    if isinstance(line_width, bool) or not isinstance(line_width, (int, np.integer)) \
+            or line_width < 1:
+        raise ValueError(f"line_width must be a positive integer, got {line_width!r}")
+    codes = _fasta_codes(seqs, len(alphabet))
+    ids = _check_fasta_ids(ids, codes.shape[0])
+    target = Path(path)
+    directory = target.parent
+    if not directory.is_dir():
+        raise FileNotFoundError(f"cannot write {target}: directory {directory} does "
+                                "not exist; create it first")
+
+    letters = np.frombuffer(alphabet.encode("ascii"), dtype=np.uint8)[codes]
+    width = int(line_width)
+    file_mode = _target_file_mode(target)
+    descriptor, temporary_name = tempfile.mkstemp(prefix=f".{target.name}.",
+                                                  suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii", newline="\n") as handle:
+            for seq_id, row in zip(ids, letters):
+                sequence = row.tobytes().decode("ascii")
+                handle.write(f">{seq_id}\n")
+                for start in range(0, len(sequence), width):
+                    handle.write(sequence[start:start + width] + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary_name, file_mode)
+        os.replace(temporary_name, target)
+    except BaseException:
+        try:
+            os.remove(temporary_name)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_directory(directory)
+    return target
 
 
 # ---------------------------------------------------------------------------
