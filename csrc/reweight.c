@@ -1,4 +1,5 @@
-/* Identity counts for sequence reweighting (see reweight.h). */
+/* Identity counts for sequence reweighting and nearest rows between two
+ * sets of sequences (see reweight.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,5 +80,60 @@ int rbm_identity_counts(int B, int L, const int8_t *seqs, int ld,
         counts[b] = total;
     }
     free(partial);
+    return RBM_OK;
+}
+
+/* Return the number of columns in which x and y agree when it is above
+ * best, and -1 as soon as the columns left cannot lift it above best.  The
+ * test runs once per chunk, as in rows_reach. */
+static inline int matches_above(const uint8_t *x, const uint8_t *y, int L,
+                                int best) {
+    int matches = 0;
+    for (int start = 0; start < L; start += RBM_IDENTITY_CHUNK) {
+        int end = L - start > RBM_IDENTITY_CHUNK ? start + RBM_IDENTITY_CHUNK
+                                                 : L;
+        uint8_t chunk_matches = 0;
+        for (int i = start; i < end; i++)
+            chunk_matches += (uint8_t)(x[i] == y[i]);
+        matches += chunk_matches;
+        if (matches + (L - end) <= best) return -1;
+    }
+    return matches;
+}
+
+/* Each query row scans the reference rows in increasing order and moves to
+ * a new row only on strictly more matches, so ties go to the lowest index.
+ * The rows are independent, so the result does not depend on how they are
+ * split between threads. */
+RBM_MULTIVERSION
+int rbm_nearest_rows(int n_query, int n_reference, int L,
+                     const uint8_t *query, int ld_query,
+                     const uint8_t *reference, int ld_reference,
+                     int64_t *index, int32_t *matches, int n_threads) {
+    if (n_query < 0 || n_reference < 1 || L < 1 || ld_query < L ||
+        ld_reference < L)
+        return RBM_ERR_ARG;
+    double work = (double)n_query * (double)n_reference * (double)L;
+    int parallel = work > RBM_PARALLEL_MIN_WORK;
+    int n_used = parallel ? rbm_threads(n_threads) : 1;
+
+    /* The early exit makes the cost per row uneven, so rows are handed out
+     * in small dynamic chunks. */
+#pragma omp parallel for num_threads(n_used) if (parallel) schedule(dynamic, 4)
+    for (int a = 0; a < n_query; a++) {
+        const uint8_t *x = query + (size_t)a * (size_t)ld_query;
+        int best = -1;
+        int64_t best_row = 0;
+        for (int b = 0; b < n_reference && best < L; b++) {
+            int m = matches_above(x, reference + (size_t)b * (size_t)ld_reference,
+                                  L, best);
+            if (m > best) {
+                best = m;
+                best_row = b;
+            }
+        }
+        index[a] = best_row;
+        matches[a] = best;
+    }
     return RBM_OK;
 }

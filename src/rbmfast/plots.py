@@ -18,11 +18,17 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path as MplPath
+from matplotlib.textpath import TextPath
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Affine2D
 
 __all__ = [
     "plot_image_grid",
     "plot_input_histograms",
+    "plot_sequence_logos",
     "plot_training_curves",
     "plot_weight_images",
 ]
@@ -30,6 +36,7 @@ __all__ = [
 DPI = 100
 MAX_HISTOGRAM_COLUMNS = 6
 MAX_WEIGHT_COLUMNS = 10
+DEFAULT_LOGO_SITES = 40
 
 # Display width of one image in the mosaic figures, in inches.
 _CELL_INCHES = 0.6
@@ -38,6 +45,26 @@ _WEIGHT_TITLE_POINTS = 6
 # Color of the gaps between mosaic cells and of unused cells.
 _GAP_COLOR = "lightgray"
 _DIVERGING_COLORMAP = "RdBu_r"
+
+# Sequence logos: amino acids colored by side-chain chemistry.  Letters
+# outside these groups, the gap '-' included, are drawn in _OTHER_LETTER_COLOR.
+_CHEMISTRY_COLORS = {
+    **dict.fromkeys("DE", "#d62728"),  # acidic
+    **dict.fromkeys("HKR", "#1f4fd6"),  # basic
+    **dict.fromkeys("CGSTY", "#2ca02c"),  # polar
+    **dict.fromkeys("NQ", "#8e44ad"),  # amides
+    **dict.fromkeys("AFILMPVW", "#111111"),  # hydrophobic
+}
+_OTHER_LETTER_COLOR = "#8c8c8c"
+# Width of one site of a logo and height of one logo row, in inches.
+_LOGO_SITE_INCHES = 0.22
+_LOGO_ROW_INCHES = 1.9
+# Fraction of the site width that a letter fills.
+_LOGO_LETTER_WIDTH = 0.9
+# Letters shorter than this fraction of the y range are skipped: at the
+# figure's size they are below one pixel.
+_LOGO_MIN_LETTER_FRACTION = 1e-3
+_LOGO_FONT = FontProperties(family="DejaVu Sans", weight="bold")
 
 
 # --------------------------------------------------------------------------------------
@@ -393,6 +420,112 @@ def plot_training_curves(
     return _save(figure, path)
 
 
+def plot_sequence_logos(
+    weights: np.ndarray,
+    alphabet: str,
+    unit_indices: Sequence[int],
+    path: str | os.PathLike[str],
+    max_sites: int = DEFAULT_LOGO_SITES,
+    site_labels: Sequence[str] | None = None,
+    titles: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Path:
+    """Plot the Potts weights of selected hidden units as sequence logos.
+
+    Each selected unit j gets one row. At each shown site i, the letters of the
+    states with positive weight ``W[i, a, j]`` are stacked upwards from zero, and
+    those with negative weight downwards. Each letter is as tall as ``|W[i, a, j]|``,
+    and the largest weights sit farthest from the zero line. Letters are colored by
+    amino-acid chemistry: acidic D, E red; basic H, K, R blue; polar C, G, S, T, Y
+    green; amides N, Q purple; hydrophobic A, F, I, L, M, P, V, W black; any other
+    character, the gap included, grey. Letters shorter than 0.1% of the row's y
+    range are not drawn.
+
+    When a unit has more than ``max_sites`` sites, only the ``max_sites`` sites with
+    the largest weight norm ``sqrt(sum_a W[i, a, j]^2)`` are shown, chosen per unit
+    (ties to the lower site index) and drawn in alignment order. The x labels give
+    the site index, or ``site_labels[i]``.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray, shape (n_sites, n_states, n_hidden), float
+        Potts weights, finite in the selected units.
+    alphabet : str
+        ``alphabet[a]`` is the letter of state ``a``; one distinct, printable,
+        non-space character per state, for example
+        ``rbmfast.datasets.msa.ALPHABET``.
+    unit_indices : sequence of int
+        Hidden units to plot, each in ``[0, n_hidden)``. At least one.
+    path : str or os.PathLike
+        PNG file to write.
+    max_sites : int, default `DEFAULT_LOGO_SITES`
+        Maximum number of sites per logo, at least 1.
+    site_labels : sequence of str, optional
+        One label per site, for example the columns of the original alignment that
+        ``filter_gaps`` kept. Default: the site index.
+    titles : sequence of str, optional
+        One title per plotted unit. Default ``"unit <index>"``.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a ``Path``.
+
+    Raises
+    ------
+    ValueError
+        If ``weights`` is not a non-empty 3-D real array, contains NaN or infinity
+        in the selected units, the alphabet does not have one valid character per
+        state, an index is out of range, ``max_sites`` is not a positive integer, or
+        ``site_labels`` or ``titles`` has the wrong length.
+    """
+    weights = _as_potts_weights(weights)
+    n_sites, n_states, n_hidden = weights.shape
+    _check_logo_alphabet(alphabet, n_states)
+    units = _as_unit_indices(unit_indices, n_hidden)
+    if isinstance(max_sites, bool) or not isinstance(max_sites, (int, np.integer)) \
+            or max_sites < 1:
+        raise ValueError(f"max_sites must be a positive integer, got {max_sites!r}")
+    selected = weights[:, :, units]
+    if not np.all(np.isfinite(selected)):
+        raise ValueError("weights contains NaN or infinity in the selected units")
+    if site_labels is None:
+        site_names = [str(site) for site in range(n_sites)]
+    elif len(site_labels) != n_sites:
+        raise ValueError(
+            f"site_labels has {len(site_labels)} entries but weights has {n_sites} "
+            "sites; give one label per site"
+        )
+    else:
+        site_names = [str(label) for label in site_labels]
+    row_titles = _names_or_default("titles", titles, units, "unit {}")
+
+    n_shown = min(int(max_sites), n_sites)
+    figure = Figure(
+        figsize=(max(4.0, _LOGO_SITE_INCHES * n_shown + 1.2),
+                 _LOGO_ROW_INCHES * len(units) + (0.4 if title is not None else 0.1)),
+        dpi=DPI,
+        layout="constrained",
+    )
+    axes_column = figure.subplots(len(units), 1, squeeze=False)[:, 0]
+    letters = _LetterPaths(alphabet)
+    for row, axes in enumerate(axes_column):
+        unit_weights = selected[:, :, row]
+        sites = _logo_sites(unit_weights, n_shown)
+        _draw_logo(axes, unit_weights[sites], letters)
+        axes.set_xticks(range(len(sites)), [site_names[site] for site in sites])
+        axes.tick_params(axis="x", labelrotation=90, labelsize="x-small", length=2)
+        axes.tick_params(axis="y", labelsize="small")
+        axes.set_ylabel("weight", fontsize="small")
+        axes.set_title(row_titles[row], fontsize="medium")
+    axes_column[-1].set_xlabel("site")
+    if title is not None:
+        figure.suptitle(title)
+    return _save(figure, path)
+
+
 # --------------------------------------------------------------------------------------
 # Input validation
 # --------------------------------------------------------------------------------------
@@ -407,6 +540,37 @@ def _as_float_matrix(name: str, array: np.ndarray) -> np.ndarray:
     if matrix.dtype.kind not in "biuf":
         raise ValueError(f"{name} must contain real numbers, got dtype {matrix.dtype}")
     return matrix.astype(np.float64, copy=False)
+
+
+def _as_potts_weights(weights: np.ndarray) -> np.ndarray:
+    array = np.asarray(weights)
+    if array.ndim != 3:
+        raise ValueError(
+            f"weights must be 3-D (n_sites, n_states, n_hidden), got shape "
+            f"{array.shape}"
+        )
+    if 0 in array.shape:
+        raise ValueError(f"weights must not be empty, got shape {array.shape}")
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"weights must contain real numbers, got dtype {array.dtype}")
+    return array.astype(np.float64, copy=False)
+
+
+def _check_logo_alphabet(alphabet: str, n_states: int) -> None:
+    if not isinstance(alphabet, str):
+        raise ValueError(f"alphabet must be a string, got {type(alphabet).__name__}")
+    if len(alphabet) != n_states:
+        raise ValueError(
+            f"alphabet has {len(alphabet)} characters but weights has {n_states} "
+            "states; give one character per state"
+        )
+    if len(set(alphabet)) != len(alphabet):
+        raise ValueError(f"alphabet {alphabet!r} repeats a character")
+    invalid = [c for c in alphabet if c.isspace() or not c.isprintable()]
+    if invalid:
+        raise ValueError(
+            f"alphabet contains {invalid}, which cannot be drawn as letters"
+        )
 
 
 def _as_labels(labels: np.ndarray, n_samples: int) -> np.ndarray:
@@ -603,6 +767,86 @@ def _with_gap_color(cmap: str | Colormap) -> Colormap:
             "use a name from matplotlib.colormaps, such as 'gray_r'"
         )
     return colormaps[cmap].with_extremes(bad=_GAP_COLOR)
+
+
+class _LetterPaths:
+    """Glyph outlines of an alphabet, each scaled to fill the unit square."""
+
+    def __init__(self, alphabet: str) -> None:
+        self.paths = {}
+        self.colors = {}
+        for letter in alphabet:
+            glyph = TextPath((0, 0), letter, size=1, prop=_LOGO_FONT)
+            box = glyph.get_extents()
+            # A glyph with an empty outline would have a zero-size box, and the
+            # max() keeps the scaling finite for it.
+            to_unit = (
+                Affine2D()
+                .translate(-box.x0, -box.y0)
+                .scale(1 / max(box.width, 1e-9), 1 / max(box.height, 1e-9))
+            )
+            self.paths[letter] = to_unit.transform_path(glyph)
+            self.colors[letter] = _CHEMISTRY_COLORS.get(letter, _OTHER_LETTER_COLOR)
+
+    def placed(self, letter: str, x: float, y: float, width: float, height: float):
+        """Return the outline of `letter` filling the box at (x, y)."""
+        box = Affine2D().scale(width, height).translate(x, y)
+        return box.transform_path(self.paths[letter])
+
+
+def _logo_sites(unit_weights: np.ndarray, n_shown: int) -> np.ndarray:
+    """Return the n_shown sites of largest weight norm, in increasing order.
+
+    ``unit_weights`` has shape (n_sites, n_states). A stable sort on the negated
+    norms breaks ties towards the lower site index.
+    """
+    norms = np.sqrt(np.sum(unit_weights**2, axis=1))
+    order = np.argsort(-norms, kind="stable")
+    return np.sort(order[:n_shown])
+
+
+def _draw_logo(axes, site_weights: np.ndarray, letters: _LetterPaths) -> None:
+    """Draw one logo of ``site_weights`` (n_shown, n_states) into `axes`."""
+    positive = np.where(site_weights > 0, site_weights, 0.0)
+    negative = np.where(site_weights < 0, -site_weights, 0.0)
+    top = float(positive.sum(axis=1).max())
+    bottom = float(negative.sum(axis=1).max())
+    span = top + bottom
+    if span == 0.0:
+        top = bottom = span = 1.0
+    min_height = _LOGO_MIN_LETTER_FRACTION * span
+    alphabet = list(letters.paths)
+    width = _LOGO_LETTER_WIDTH
+    paths_by_color = {}
+    for site in range(site_weights.shape[0]):
+        x = site - width / 2
+        for heights, direction in ((positive[site], 1.0), (negative[site], -1.0)):
+            # Smallest first, so the largest letter ends up farthest from zero.
+            offset = 0.0
+            for state in np.argsort(heights, kind="stable"):
+                height = float(heights[state])
+                if height < min_height:
+                    continue
+                letter = alphabet[state]
+                y = offset if direction > 0 else -offset - height
+                paths_by_color.setdefault(letters.colors[letter], []).append(
+                    letters.placed(letter, x, y, width, height)
+                )
+                offset += height
+    # add_artist instead of add_patch, and out of the layout: the limits are set
+    # below, and computing the extents of thousands of glyph curves for autoscaling
+    # and for the tight bounding box would take most of the drawing time.
+    for color, paths in paths_by_color.items():
+        compound = MplPath.make_compound_path(*paths)
+        patch = PathPatch(
+            compound, facecolor=color, edgecolor="none", transform=axes.transData
+        )
+        patch.set_in_layout(False)
+        axes.add_artist(patch)
+    axes.axhline(0.0, color="black", linewidth=0.6)
+    axes.set_xlim(-0.5, site_weights.shape[0] - 0.5)
+    margin = 0.05 * span
+    axes.set_ylim(-bottom - margin, top + margin)
 
 
 def _hide_frame(axes) -> None:

@@ -5,7 +5,9 @@ A3M or Stockholm), reduced to its match columns, and encoded as an int8
 array of shape (B, L) with states in [0, 21) over the fixed alphabet
 `ALPHABET`.  The module also filters gappy columns and sequences, computes
 the usual identity-based sequence weights with a C kernel, saves and loads
-weights, and joins per-sequence labels from a CSV or TSV table.
+weights, and joins per-sequence labels from a CSV or TSV table.  For
+generated sequences it writes FASTA files and finds the nearest natural
+sequence of each, which `nearest_group_check` compares with group labels.
 
 Insertions follow the A2M/A3M convention, which Stockholm files from Pfam
 also use: uppercase letters and '-' are match columns, while lowercase
@@ -22,6 +24,8 @@ import gzip
 import io
 import logging
 import math
+import os
+import tempfile
 import zlib
 from fractions import Fraction
 from numbers import Real
@@ -30,8 +34,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rbmfast._kernels._reweight import identity_counts
+from rbmfast._kernels._reweight import identity_counts, nearest_rows
 from rbmfast._threads import resolve_threads
+from rbmfast.archive import _fsync_directory, _target_file_mode
 from rbmfast.labels import check_weights
 
 __all__ = [
@@ -40,10 +45,13 @@ __all__ = [
     "GAP",
     "N_STATES",
     "JoinedLabels",
+    "NearestGroupCheck",
     "encode_alignment",
     "filter_gaps",
     "join_labels",
     "load_weights",
+    "nearest_group_check",
+    "nearest_sequences",
     "normalize_alignment",
     "read_alignment",
     "read_fasta",
@@ -51,6 +59,7 @@ __all__ = [
     "save_weights",
     "sequence_weights",
     "validate_weights",
+    "write_fasta",
 ]
 
 _LOGGER = logging.getLogger("rbmfast.msa")
@@ -467,8 +476,9 @@ def encode_alignment(records, ambiguous="gap"):
     return ids, states.astype(np.int8)
 
 
-def _as_states(seqs, name="seqs"):
-    """Return seqs as a C-contiguous int8 array of states in [0, N_STATES)."""
+def _as_states(seqs, name="seqs", dtype=np.int8):
+    """Return seqs as a C-contiguous array of states in [0, N_STATES), of
+    dtype `dtype` (int8 by default)."""
     array = np.asarray(seqs)
     if array.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array (B, L), got shape {array.shape}")
@@ -478,7 +488,7 @@ def _as_states(seqs, name="seqs"):
     if array.size and (array.min() < 0 or array.max() >= N_STATES):
         raise ValueError(f"{name} has states outside [0, {N_STATES}): minimum "
                          f"{array.min()}, maximum {array.max()}")
-    return np.ascontiguousarray(array, dtype=np.int8)
+    return np.ascontiguousarray(array, dtype=dtype)
 
 
 def _check_fraction(value, name):
@@ -871,3 +881,330 @@ def join_labels(ids, table_path, id_column, label_column, sep=None, missing="err
     labels = np.array([label_of[seq_id] for seq_id, found in zip(ids, mask) if found],
                       dtype=str)
     return JoinedLabels(labels, mask, n_missing)
+
+
+# ---------------------------------------------------------------------------
+# Writing FASTA
+
+
+def _check_alphabet(alphabet):
+    if not isinstance(alphabet, str) or not alphabet:
+        raise ValueError(f"alphabet must be a non-empty string, got {alphabet!r}")
+    if len(set(alphabet)) != len(alphabet):
+        repeated = sorted({c for c in alphabet if alphabet.count(c) > 1})
+        raise ValueError(f"alphabet {alphabet!r} repeats {repeated}; each state "
+                         "needs its own character")
+    invalid = [c for c in alphabet if not (c.isascii() and c.isprintable())
+               or c.isspace() or c == ">"]
+    if invalid:
+        raise ValueError(f"alphabet {alphabet!r} contains {invalid}; FASTA letters "
+                         "must be printable ASCII other than space and '>'")
+
+
+def _check_fasta_ids(ids, n_sequences):
+    ids = [str(seq_id) for seq_id in ids]
+    if len(ids) != n_sequences:
+        raise ValueError(f"{len(ids)} ids for {n_sequences} sequences; pass one id "
+                         "per row of seqs")
+    for index, seq_id in enumerate(ids):
+        if not seq_id or seq_id != "".join(seq_id.split()):
+            raise ValueError(f"sequence id {seq_id!r} (index {index}) is empty or "
+                             "contains whitespace, but read_fasta keeps only the "
+                             "first word of a header line as the id")
+    first_index = {}
+    for index, seq_id in enumerate(ids):
+        if seq_id in first_index:
+            raise ValueError(f"sequence id {seq_id!r} is used at index "
+                             f"{first_index[seq_id]} and {index}; ids must be unique")
+        first_index[seq_id] = index
+    return ids
+
+
+def _fasta_codes(seqs, n_states):
+    """Return seqs as a uint8 array of codes in [0, n_states)."""
+    array = np.asarray(seqs)
+    if array.ndim != 2:
+        raise ValueError(f"seqs must be a 2-D array (B, L), got shape {array.shape}")
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"seqs must be an integer array of states, got dtype "
+                        f"{array.dtype}")
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"seqs is empty, shape {array.shape}; a FASTA file needs at "
+                         "least one sequence of at least one column")
+    outside = (array < 0) | (array >= n_states)
+    if outside.any():
+        row, column = np.argwhere(outside)[0]
+        raise ValueError(f"seqs[{row}, {column}] = {array[row, column]} is outside "
+                         f"[0, {n_states}), the codes of the alphabet "
+                         f"({int(outside.sum())} codes outside in all)")
+    return array.astype(np.uint8)
+
+
+def write_fasta(path, seqs, ids, alphabet=ALPHABET, line_width=60):
+    """Write integer-coded sequences to a FASTA file, atomically.
+
+    Each record is a ``>id`` line and the sequence, ``alphabet[code]`` per
+    column, wrapped at `line_width` letters per line.  The text goes to a
+    temporary file in the target's directory, which is fsynced and then
+    renamed onto `path`, so a failed write leaves an existing file unchanged.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Target file, written as plain ASCII text.  Its directory must exist.
+        An existing file is replaced and keeps its permission bits.
+    seqs : ndarray of int, shape (B, L)
+        Codes in ``[0, len(alphabet))``, B >= 1 and L >= 1.
+    ids : sequence of str, length B
+        Unique ids without whitespace.
+    alphabet : str
+        ``alphabet[k]`` is the letter of code k; printable ASCII without
+        spaces or '>', each character once.  The default `ALPHABET` makes the
+        file the inverse of `encode_alignment`.  With lowercase letters or
+        '.', read the file back with `read_fasta` or with
+        ``read_alignment(..., insertions="keep")``, because the default
+        ``insertions="remove"`` deletes them.
+    line_width : int
+        Letters per sequence line, at least 1.
+
+    Returns
+    -------
+    pathlib.Path
+        `path` as a ``Path``.
+
+    Raises
+    ------
+    ValueError
+        If the alphabet, the ids or `line_width` are invalid, `seqs` is empty,
+        or a code is outside the alphabet (the message gives its position).
+    TypeError
+        If `seqs` is not an integer array.
+    FileNotFoundError
+        If the target directory does not exist.
+    """
+    _check_alphabet(alphabet)
+    if isinstance(line_width, bool) or not isinstance(line_width, (int, np.integer)) \
+            or line_width < 1:
+        raise ValueError(f"line_width must be a positive integer, got {line_width!r}")
+    codes = _fasta_codes(seqs, len(alphabet))
+    ids = _check_fasta_ids(ids, codes.shape[0])
+    target = Path(path)
+    directory = target.parent
+    if not directory.is_dir():
+        raise FileNotFoundError(f"cannot write {target}: directory {directory} does "
+                                "not exist; create it first")
+
+    letters = np.frombuffer(alphabet.encode("ascii"), dtype=np.uint8)[codes]
+    width = int(line_width)
+    file_mode = _target_file_mode(target)
+    descriptor, temporary_name = tempfile.mkstemp(prefix=f".{target.name}.",
+                                                  suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii", newline="\n") as handle:
+            for seq_id, row in zip(ids, letters):
+                sequence = row.tobytes().decode("ascii")
+                handle.write(f">{seq_id}\n")
+                for start in range(0, len(sequence), width):
+                    handle.write(sequence[start:start + width] + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary_name, file_mode)
+        os.replace(temporary_name, target)
+    except BaseException:
+        try:
+            os.remove(temporary_name)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_directory(directory)
+    return target
+
+
+# ---------------------------------------------------------------------------
+# Nearest sequences
+
+
+def nearest_sequences(query, reference, n_threads=None):
+    """Find the nearest reference sequence of every query sequence.
+
+    The identity of two aligned sequences is the fraction of the L columns
+    in which they have the same state, gaps included as a state.  For each
+    query row the nearest reference row is the one of maximum identity, and
+    of those the one with the lowest index.
+
+    Parameters
+    ----------
+    query : ndarray of int, shape (n_query, L)
+        States in [0, N_STATES), for example generated sequences; copied to
+        uint8 when needed.  n_query may be 0.
+    reference : ndarray of int, shape (n_reference, L)
+        States in [0, N_STATES) on the same L columns, n_reference >= 1.
+    n_threads : int or None
+        OpenMP threads for the O(n_query n_reference L) comparison (see
+        `rbmfast._threads.resolve_threads`).  The result is the same for
+        every thread count.
+
+    Returns
+    -------
+    index : ndarray of int64, shape (n_query,)
+        Row of `reference` nearest to each query row.
+    identity : ndarray of float64, shape (n_query,)
+        Identity to that row, ``matches / L`` in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If an array is not 2-D, has states outside [0, N_STATES), the two
+        have different numbers of columns, L = 0 or `reference` has no rows.
+    TypeError
+        If an array is not of an integer dtype.
+    """
+    query, reference = _as_query_and_reference(query, reference, "query",
+                                               "reference")
+    index, matches = nearest_rows(query, reference, q=N_STATES,
+                                  n_threads=resolve_threads(n_threads))
+    return index, matches / query.shape[1]
+
+
+def _as_query_and_reference(query, reference, query_name, reference_name):
+    """Return both arrays as C-contiguous uint8 states on the same L >= 1
+    columns, with at least one reference row."""
+    query = _as_states(query, query_name, dtype=np.uint8)
+    reference = _as_states(reference, reference_name, dtype=np.uint8)
+    if query.shape[1] != reference.shape[1]:
+        raise ValueError(f"{query_name} has {query.shape[1]} columns but "
+                         f"{reference_name} has {reference.shape[1]}; both must be "
+                         "aligned to the same columns")
+    if query.shape[1] == 0:
+        raise ValueError(f"{query_name} and {reference_name} have no columns; "
+                         "sequence identity needs L >= 1")
+    if reference.shape[0] == 0:
+        raise ValueError(f"{reference_name} has no sequences; a nearest sequence "
+                         "needs at least one")
+    return query, reference
+
+
+class NearestGroupCheck(NamedTuple):
+    """Agreement between the group of a generated sequence and the group of
+    its nearest natural sequence, from `nearest_group_check`.
+
+    Arrays of length G follow the order of ``groups``.
+
+    Attributes
+    ----------
+    groups : ndarray, shape (G,)
+        Distinct labels of the natural sequences, sorted.
+    fraction : ndarray of float64, shape (G,)
+        ``n_matched / n_generated``: the fraction of the generated sequences
+        of each group whose nearest natural sequence has the same group.
+        NaN for a group without generated sequences.
+    chance : ndarray of float64, shape (G,)
+        ``n_natural / n_natural.sum()``: the frequency of each group among
+        the natural sequences, which is the expected fraction when the
+        nearest natural sequence does not depend on the group.
+    n_generated, n_matched, n_natural : ndarray of int64, shape (G,)
+        Generated sequences, generated sequences whose nearest natural
+        sequence has the same group, and natural sequences, per group.
+    confusion : ndarray of int64, shape (G, G)
+        ``confusion[g, h]`` counts the generated sequences of group g whose
+        nearest natural sequence is in group h, so its diagonal is
+        ``n_matched`` and its row sums are ``n_generated``.
+    nearest : ndarray of int64, shape (n_generated,)
+        Index of the nearest natural sequence of each generated sequence.
+    identity : ndarray of float64, shape (n_generated,)
+        Identity to that natural sequence.
+    """
+
+    groups: np.ndarray
+    fraction: np.ndarray
+    chance: np.ndarray
+    n_generated: np.ndarray
+    n_matched: np.ndarray
+    n_natural: np.ndarray
+    confusion: np.ndarray
+    nearest: np.ndarray
+    identity: np.ndarray
+
+
+def _as_group_labels(groups, n_sequences, name, sequences_name):
+    labels = np.asarray(groups)
+    if labels.ndim != 1 or labels.shape[0] != n_sequences:
+        raise ValueError(f"{name} must have shape ({n_sequences},), one label per "
+                         f"row of {sequences_name}, got shape {labels.shape}")
+    return labels
+
+
+def nearest_group_check(generated, generated_groups, natural, natural_groups,
+                        n_threads=None):
+    """Check whether generated sequences resemble natural ones of their group.
+
+    Each generated sequence is labelled with the group it was generated for
+    (for example the class clamped while sampling), and each natural
+    sequence with its own group.  The check finds the nearest natural
+    sequence of each generated one with `nearest_sequences` and counts how
+    often the two groups agree.  A fraction well above ``chance`` means the
+    model generates sequences that are closest to natural members of the
+    requested group.
+
+    Parameters
+    ----------
+    generated : ndarray of int, shape (n_generated, L)
+        States in [0, N_STATES).
+    generated_groups : array_like, shape (n_generated,)
+        Group label of each generated sequence.  Every label must also occur
+        in `natural_groups`.
+    natural : ndarray of int, shape (n_natural, L)
+        States in [0, N_STATES) on the same columns, n_natural >= 1.
+    natural_groups : array_like, shape (n_natural,)
+        Group label of each natural sequence, for example ``labels`` from
+        `join_labels`.  Labels are compared with ``==`` after
+        ``numpy.asarray``, so 1 and "1" are different groups.
+    n_threads : int or None
+        Passed to `nearest_sequences`.
+
+    Returns
+    -------
+    NearestGroupCheck
+
+    Raises
+    ------
+    ValueError
+        For the errors of `nearest_sequences` (naming `generated` and
+        `natural`), group arrays whose length does not match the sequences,
+        or generated labels that no natural sequence has (the message lists
+        them).
+    TypeError
+        If a sequence array is not of an integer dtype.
+    """
+    generated, natural = _as_query_and_reference(generated, natural, "generated",
+                                                 "natural")
+    generated_labels = _as_group_labels(generated_groups, generated.shape[0],
+                                        "generated_groups", "generated")
+    natural_labels = _as_group_labels(natural_groups, natural.shape[0],
+                                      "natural_groups", "natural")
+    groups, natural_group_index = np.unique(natural_labels, return_inverse=True)
+    natural_group_index = natural_group_index.reshape(-1)
+    position = {label: g for g, label in enumerate(groups.tolist())}
+    generated_list = generated_labels.tolist()
+    unknown = sorted({label for label in generated_list if label not in position},
+                     key=str)
+    if unknown:
+        raise ValueError(f"generated_groups has labels {unknown[:10]} that no natural "
+                         f"sequence has (natural groups: {groups.tolist()[:10]}); "
+                         "every generated group needs natural members")
+    generated_group_index = np.array([position[label] for label in generated_list],
+                                     dtype=np.intp)
+
+    nearest, identity = nearest_sequences(generated, natural, n_threads=n_threads)
+    n_groups = len(groups)
+    confusion = np.zeros((n_groups, n_groups), dtype=np.int64)
+    np.add.at(confusion, (generated_group_index, natural_group_index[nearest]), 1)
+    n_generated = confusion.sum(axis=1)
+    n_matched = np.diagonal(confusion).copy()
+    n_natural = np.bincount(natural_group_index, minlength=n_groups).astype(np.int64)
+    fraction = np.full(n_groups, np.nan)
+    has_generated = n_generated > 0
+    fraction[has_generated] = n_matched[has_generated] / n_generated[has_generated]
+    chance = n_natural / n_natural.sum()
+    return NearestGroupCheck(groups, fraction, chance, n_generated, n_matched,
+                             n_natural, confusion, nearest, identity)
