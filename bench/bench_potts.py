@@ -164,11 +164,6 @@ def time_rbmfast(data, case, n_threads):
     `data` is (n_rows, L) uint8 with n_rows a multiple of ``case.batch_size``.
     The timed call is rbmfast.training.fit, so the time includes its setup,
     as in bench_pcd.py.
-
-    TODO: fill in once rbmfast.layers.Potts lands. This body is written
-    against the expected API (``Potts(n_sites, q)``, uint8 (B, L) states,
-    ``RBM(Potts(L, q), Binary(M), weights of shape (L, q, M))``) and has not
-    run. The TrainConfig value visible="potts" is a guess.
     """
     from rbmfast.layers import Binary, Potts
     from rbmfast.rbm import RBM
@@ -178,7 +173,8 @@ def time_rbmfast(data, case, n_threads):
     weights = 0.01 * rng.standard_normal((case.n_sites, case.n_states, case.n_hidden))
     rbm = RBM(Potts(case.n_sites, case.n_states), Binary(case.n_hidden),
               weights.astype(np.float32))
-    config = TrainConfig(n_hidden=case.n_hidden, visible="potts", hidden="binary",
+    config = TrainConfig(n_hidden=case.n_hidden, visible="potts",
+                         n_states=case.n_states, hidden="binary",
                          dtype="float32", method="pcd", n_gibbs=case.k, n_epochs=1,
                          batch_size=case.batch_size, seed=0, n_threads=n_threads)
     n_updates = len(data) // case.batch_size

@@ -64,6 +64,15 @@ static inline int rbm_column_chunk(int n) {
 #define RBM_MULTIVERSION
 #endif
 
+/* Row functions called from multi-versioned kernels must be inlined into
+ * them to be compiled for each ISA; GCC declines to inline the larger ones
+ * on its own, which leaves them at the baseline ISA. */
+#if defined(__GNUC__)
+#define RBM_INLINE static inline __attribute__((always_inline))
+#else
+#define RBM_INLINE static inline
+#endif
+
 /* Fortran BLAS gemm, as exported by scipy.linalg.cython_blas. */
 typedef void (*rbm_sgemm_t)(char *, char *, int *, int *, int *, float *,
                             float *, int *, float *, int *, float *, float *,

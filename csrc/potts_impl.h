@@ -49,45 +49,100 @@ static inline void FN(potts_exp_row)(const POTTS *V, const REAL *I, REAL *e,
     for (size_t j = 0; j < nq; j++) e[j] = REXP(e[j]);
 }
 
-/* Scratch of one Potts row: n random words, n q exponentials, n maxima. */
+/* Scratch of one Potts row: n random words, n q exponentials and five
+ * vectors of n sites (maxima, totals, targets, partial sums, states). */
 static inline size_t FN(potts_scratch_bytes)(const POTTS *V) {
     size_t words = ((size_t)V->n + 3) / 4 * 4;
     return words * sizeof(uint32_t) +
-           ((size_t)V->n * V->q + V->n) * sizeof(REAL) + 64;
+           ((size_t)V->n * V->q + 5 * (size_t)V->n) * sizeof(REAL) + 64;
 }
 
 /* Draw the state of every site of one row by inverse CDF, one uniform per
- * site: the first state whose cumulative weight exceeds u times the total. */
-static inline void FN(potts_sample_row)(const POTTS *V, const REAL *I,
-                                        uint8_t *vb, const rbm_stream *s,
-                                        uint32_t row, void *scratch) {
+ * site: the first state whose cumulative weight exceeds u times the total.
+ * E (n q) holds theta + I state-major, E[a n + i] for state a of site i,
+ * so that every step is a loop over sites that vectorises; it is
+ * overwritten. */
+RBM_INLINE void FN(potts_sample_major)(int n, int q, REAL *E, uint8_t *vb,
+                                       const rbm_stream *s, uint32_t row,
+                                       uint32_t *u, REAL *work) {
+    REAL *top = work, *total = top + n, *target = total + n;
+    REAL *cum = target + n, *state = cum + n;
+    rbm_philox_words(s->key, s->call, row, n, u);
+    for (int i = 0; i < n; i++) top[i] = E[i];
+    for (int a = 1; a < q; a++) {
+        const REAL *Ea = E + (size_t)a * n;
+#pragma omp simd
+        for (int i = 0; i < n; i++) top[i] = Ea[i] > top[i] ? Ea[i] : top[i];
+    }
+    for (int i = 0; i < n; i++) total[i] = 0;
+    for (int a = 0; a < q; a++) {
+        REAL *Ea = E + (size_t)a * n;
+#pragma omp simd
+        for (int i = 0; i < n; i++) {
+            Ea[i] = REXP(Ea[i] - top[i]);
+            total[i] += Ea[i];
+        }
+    }
+    /* uniform on [0, 1): 24 bits in float, where they are exact, and 32
+     * in double; the maximum state has weight 1, so total >= 1 */
+    int shift = sizeof(REAL) == sizeof(float) ? 8 : 0;
+    REAL unit = sizeof(REAL) == sizeof(float) ? (REAL)(1.0 / 16777216.0)
+                                              : (REAL)(1.0 / 4294967296.0);
+#pragma omp simd
+    for (int i = 0; i < n; i++) {
+        REAL ui = (REAL)(int64_t)(u[i] >> shift) * unit;
+        target[i] = ui * total[i];
+        cum[i] = 0;
+        state[i] = 0;
+    }
+    /* state = number of states whose partial sum is <= target: the first
+     * state whose partial sum exceeds it */
+    for (int a = 0; a < q - 1; a++) {
+        const REAL *Ea = E + (size_t)a * n;
+#pragma omp simd
+        for (int i = 0; i < n; i++) {
+            cum[i] += Ea[i];
+            state[i] += cum[i] <= target[i] ? (REAL)1 : (REAL)0;
+        }
+    }
+    /* rounding can leave the target at the total, which counts every
+     * state: step back to the last state of positive weight */
+    for (int i = 0; i < n; i++) {
+        int k = (int)state[i];
+        while (k > 0 && E[(size_t)k * n + i] == 0) k--;
+        vb[i] = (uint8_t)k;
+    }
+}
+
+/* Sample one row from inputs I in the site-major layout of the API. */
+RBM_INLINE void FN(potts_sample_row)(const POTTS *V, const REAL *I, uint8_t *vb,
+                                     const rbm_stream *s, uint32_t row,
+                                     void *scratch) {
     int n = V->n, q = V->q;
     uint32_t *u = (uint32_t *)scratch;
-    REAL *e = (REAL *)(u + ((size_t)n + 3) / 4 * 4);
-    REAL *m = e + (size_t)n * q;
-    rbm_philox_words(s->key, s->call, row, n, u);
-    FN(potts_exp_row)(V, I, e, m);
-    for (int i = 0; i < n; i++) {
-        const REAL *ei = e + (size_t)i * q;
-        double total = 0;
-        for (int a = 0; a < q; a++) total += ei[a];
-        /* uniform on (0, 1) from 32 bits; the maximum state has weight 1,
-         * so total >= 1 */
-        double target = ((double)u[i] + 0.5) * (1.0 / 4294967296.0) * total;
-        double cum = 0;
-        int state = q - 1;
+    REAL *E = (REAL *)(u + ((size_t)n + 3) / 4 * 4);
+    for (int a = 0; a < q; a++)
+        for (int i = 0; i < n; i++)
+            E[(size_t)a * n + i] = V->theta[(size_t)i * q + a] + I[(size_t)i * q + a];
+    FN(potts_sample_major)(n, q, E, vb, s, row, u, E + (size_t)n * q);
+}
+
+/* WtT (M x n q) = W^T with the visible axis reordered state-major (column
+ * a n + i holds W[i q + a, :]), and thetaT (n q) the fields in that order:
+ * visible inputs computed with WtT come out state-major. */
+static void FN(potts_transpose)(const POTTS *V, int M, const REAL *W, REAL *WtT,
+                                REAL *thetaT, int n_threads) {
+    int n = V->n, q = V->q;
+    size_t N = (size_t)n * q;
+#pragma omp parallel for schedule(static) num_threads(rbm_threads(n_threads)) \
+    if (N * M > RBM_PARALLEL_MIN_WORK)
+    for (int i = 0; i < n; i++)
         for (int a = 0; a < q; a++) {
-            cum += ei[a];
-            if (cum > target) {
-                state = a;
-                break;
-            }
+            const REAL *w = W + ((size_t)i * q + a) * M;
+            size_t col = (size_t)a * n + i;
+            for (int j = 0; j < M; j++) WtT[(size_t)j * N + col] = w[j];
+            thetaT[col] = V->theta[(size_t)i * q + a];
         }
-        /* rounding can leave target above the last partial sum: take the
-         * last state with positive weight */
-        while (ei[state] == 0 && state > 0) state--;
-        vb[i] = (uint8_t)state;
-    }
 }
 
 int FN(rbm_potts_inputs_h)(const POTTS *V, int M, const REAL *W, int B,
@@ -182,7 +237,7 @@ int FN(rbm_potts_cgf)(const POTTS *V, int B, const REAL *Iv, double *out,
 /* Run n_steps sweeps on B chains with Potts visible states v (B x n, ld n).
  *   W          in, (n q) x M weights
  *   h          out, B x M hidden states of the last sweep
- *   Ih, Iv     scratch, B x M and B x (n q)
+ *   Ih, Iv     scratch, B x M and B x (n q) (Iv state-major on return)
  *   s, row0    stream: sweep t draws the hidden units from call s->call +
  *              2 t and the visible states from s->call + 2 t + 1
  *   clamp_*    hidden units held fixed after each hidden sampling step, as
@@ -203,9 +258,10 @@ int FN(rbm_potts_gibbs)(const POTTS *V, const LAYER *hid, const REAL *W, int B,
     int n = V->n, N = n * V->q, M = hid->n;
     for (int c = 0; c < n_clamp; c++)
         if (clamp_idx[c] < 0 || clamp_idx[c] >= M) return RBM_ERR_ARG;
-    REAL *Wt = (REAL *)malloc((size_t)N * M * sizeof(REAL));
+    REAL *Wt = (REAL *)malloc(((size_t)N * M + N) * sizeof(REAL));
     if (Wt == NULL) return RBM_ERR_ALLOC;
-    FN(transpose)(N, M, W, Wt, n_threads);
+    REAL *thetaT = Wt + (size_t)N * M;
+    FN(potts_transpose)(V, M, W, Wt, thetaT, n_threads);
 
     int wv = rbm_column_chunk(N), n_vchunks = (N + wv - 1) / wv;
     int n_row_tiles = (B + RBM_ROW_TILE - 1) / RBM_ROW_TILE;
@@ -233,10 +289,17 @@ int FN(rbm_potts_gibbs)(const POTTS *V, const LAYER *hid, const REAL *W, int B,
             for (int t = 0; t < n_row_tiles * n_vchunks; t++)
                 FN(gemm_xw_tile)(gemm, t, n_vchunks, wv, B, M, N, h, M, Wt, N, Iv, N);
 #pragma omp for schedule(static)
-            for (int b = 0; b < B; b++)
-                if (scratch != NULL)
-                    FN(potts_sample_row)(V, Iv + (size_t)b * N, v + (size_t)b * n,
-                                         &sv, row0 + (uint32_t)b, scratch);
+            for (int b = 0; b < B; b++) {
+                if (scratch == NULL) continue;
+                /* Iv rows are state-major (see potts_transpose) */
+                uint32_t *u = (uint32_t *)scratch;
+                REAL *E = (REAL *)(u + ((size_t)n + 3) / 4 * 4);
+                const REAL *Ib = Iv + (size_t)b * N;
+#pragma omp simd
+                for (int j = 0; j < N; j++) E[j] = thetaT[j] + Ib[j];
+                FN(potts_sample_major)(n, V->q, E, v + (size_t)b * n, &sv,
+                                       row0 + (uint32_t)b, u, E + N);
+            }
         }
         free(scratch);
     }

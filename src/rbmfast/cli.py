@@ -378,7 +378,12 @@ def _print_summary(out, metrics):
                      f"{sub['free']['accuracy']:.4f}, constrained "
                      f"{sub['constrained']['accuracy']:.4f}")
     gen = metrics.get("clamped_generation")
-    if gen:
+    if gen and "nearest_natural" in gen:
+        near = gen["nearest_natural"]
+        lines.append(f"generated sequences whose nearest natural sequence is of the "
+                     f"clamped class: {near['mean_fraction']:.3f} (chance "
+                     f"{near['mean_chance']:.3f})")
+    elif gen:
         lines.append(f"clamped samples labelled as their class: "
                      f"{gen['mean_accuracy']:.3f} (chance {gen['chance_rate']:.3f})")
     print("\n".join(lines))

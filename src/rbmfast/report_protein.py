@@ -59,8 +59,23 @@ def protein_generation(rbm, free_units, train, test, n_per_class=100, n_steps=50
     generated_groups = np.repeat(list(samples), n_per_class)
     check = nearest_group_check(generated, generated_groups, natural, natural_groups,
                                 n_threads=n_threads)
+    groups = [str(g) for g in check.groups]
+    per_class = {}
+    for g, name in enumerate(groups):
+        rows = generated_groups == name
+        if not rows.any():
+            continue
+        per_class[name] = {"fraction_nearest_same_class": float(check.fraction[g]),
+                           "chance": float(check.chance[g]),
+                           "n_generated": int(check.n_generated[g]),
+                           "mean_identity_to_nearest": float(check.identity[rows].mean())}
     metrics = {"n_per_class": n_per_class, "n_steps": n_steps,
-               "nearest_natural": check,
+               "nearest_natural": {
+                   "per_class": per_class,
+                   "mean_fraction": float(np.mean([c["fraction_nearest_same_class"]
+                                                   for c in per_class.values()])),
+                   "mean_chance": float(np.mean([c["chance"] for c in per_class.values()])),
+                   "classes": groups, "confusion": check.confusion.tolist()},
                "typical_values": {str(c): v.tolist() for c, v in zip(classes, values)}}
     return samples, metrics
 
@@ -76,8 +91,9 @@ def write_protein_figures(out_dir, rbm, free_units, train, test, n_per_class=100
     free_units = np.asarray(free_units)
     figures = {"free_logos": plots.plot_sequence_logos(
         rbm.weights, ALPHABET, free_units, out_dir / "free_logos.png",
-        n_sites=min(n_sites, rbm.n_visible),
-        title="Weights of the free units (largest sites)")}
+        max_sites=min(n_sites, rbm.n_visible),
+        titles=[f"free unit {u}" for u in free_units],
+        title="Weights of the free units (sites of largest norm)")}
     samples, metrics = protein_generation(rbm, free_units, train, test, n_per_class,
                                           n_steps, seed, n_threads)
     files = {}
