@@ -510,3 +510,18 @@ def test_ais_brackets_exact_log_partition():
                                                             p=_exact_p(rbm))]
     upper = reverse_ais(rbm, model_samples, n_betas=300, seed=2)
     assert upper.log_z > exact - 4 * upper.std_error
+
+
+# memory
+
+
+def test_large_alignment_trains_in_little_memory():
+    # 20,000 sequences x 1,000 columns: one-hot float32 data alone would take
+    # 1.6 GB.  Peak resident memory is deterministic enough for a bound.
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parents[1] / "bench"))
+    from bench_potts_memory import measure
+
+    hidden = "drelu" if "drelu" in LAYER_TYPES else "gaussian"
+    result = measure(20000, 1000, 200, hidden, updates=3)
+    assert result["updates"] == 3
+    assert result["peak_rss_mib"] < 1024

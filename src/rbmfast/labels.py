@@ -277,8 +277,10 @@ def potts_label_covariance(states, n_states, U, weights=None):
     n_flat = n_sites * n_states
     offsets = np.arange(n_sites, dtype=np.intp) * n_states
     q = np.zeros((n_flat, U.shape[1]), np.float64)
-    for rows in _row_blocks(v.shape[0], n_sites):
-        flat = (offsets + v[rows].astype(np.intp)).ravel()
+    step = max(1, 2**20 // n_sites)
+    for start in range(0, v.shape[0], step):
+        rows = slice(start, start + step)
+        flat = (offsets + v[rows]).ravel()
         for k in range(U.shape[1]):
             q[:, k] += np.bincount(flat, np.repeat(weighted_U[rows, k], n_sites),
                                    minlength=n_flat)

@@ -135,12 +135,12 @@ class Potts(Layer):
         x = self.check_states(x, "data")
         w = check_weights(weights, x.shape[0])
         counts = np.zeros(self.n_flat)
-        flat = (np.arange(self.n) * self.q + x).astype(np.intp)
-        # blocks of rows keep the temporary index arrays small
-        for start in range(0, x.shape[0], 4096):
-            rows = flat[start:start + 4096]
-            counts += np.bincount(rows.ravel(), np.repeat(w[start:start + 4096],
-                                                          self.n),
+        offsets = np.arange(self.n, dtype=np.intp) * self.q
+        # blocks of about 2^20 states keep the index arrays small (8 MiB)
+        step = max(1, 2**20 // self.n)
+        for start in range(0, x.shape[0], step):
+            flat = (offsets + x[start:start + step]).ravel()
+            counts += np.bincount(flat, np.repeat(w[start:start + step], self.n),
                                   minlength=self.n_flat)
         return (counts / w.sum()).reshape(self.n, self.q)
 
