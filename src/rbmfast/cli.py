@@ -396,7 +396,8 @@ def cmd_sample(args):
     from rbmfast.random import Stream
 
     out = Path(args.out)
-    if out.suffix != ".npy":
+    fasta = out.suffix in (".fasta", ".fa")
+    if not fasta and out.suffix != ".npy":
         out = out.with_name(out.name + ".npy")
     if out.exists() and not args.overwrite:
         raise CliError(f"{out} exists; pass --overwrite to replace it")
@@ -404,6 +405,9 @@ def cmd_sample(args):
         raise CliError(f"--n-samples must be >= 1 and --steps >= 0, got "
                        f"{args.n_samples} and {args.steps}")
     rbm, constraints, meta = load_model(args.model)
+    if fasta and not (rbm.is_potts and rbm.visible.q == 21):
+        raise CliError(f"{out}: FASTA output needs a model of protein sequences (Potts "
+                       "visible units with 21 states); write .npy instead")
     stream = Stream.from_seed(args.seed, 8)
     if args.clamp_class is not None:
         typical = meta.get("typical_values")
@@ -419,7 +423,12 @@ def cmd_sample(args):
     else:
         start = rbm.sample_independent_visible(args.n_samples, stream, args.threads)
         v, _ = rbm.gibbs(start, stream, args.steps, n_threads=args.threads)
-    np.save(out, v)
+    if fasta:
+        from rbmfast.datasets.msa import write_fasta
+
+        write_fasta(out, v, [f"sample_{i}" for i in range(len(v))])
+    else:
+        np.save(out, v)
     print(f"wrote {args.n_samples} samples to {out}")
     return 0
 
@@ -557,7 +566,8 @@ def build_parser():
 
     s = sub.add_parser("sample", help="sample visible states from a model")
     s.add_argument("--model", required=True, help="model.rbm or checkpoint.rbm")
-    s.add_argument("--out", required=True, help="output .npy file")
+    s.add_argument("--out", required=True,
+                   help="output .npy file, or .fasta for protein models")
     s.add_argument("--overwrite", action="store_true", help="replace --out")
     s.add_argument("--n-samples", type=int, default=100, help="chains (100)")
     s.add_argument("--steps", type=int, default=500, help="Gibbs sweeps (500)")

