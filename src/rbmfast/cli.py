@@ -380,7 +380,7 @@ def build_parser():
     t.add_argument("--visible", default="binary", choices=["binary", "spin", "gaussian"],
                    help="visible unit type (binary)")
     t.add_argument("--hidden", default="gaussian",
-                   choices=["binary", "spin", "gaussian"],
+                   choices=["binary", "spin", "gaussian", "relu", "drelu"],
                    help="hidden unit type (gaussian)")
     t.add_argument("--n-hidden", type=int, default=400, help="hidden units (400)")
     t.add_argument("--n-free", type=int, default=10,

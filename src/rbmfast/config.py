@@ -13,15 +13,17 @@ import numpy as np
 
 __all__ = ["TrainConfig"]
 
+HIDDEN_TYPES = ("binary", "spin", "gaussian", "relu", "drelu")
+
 
 @dataclass
 class TrainConfig:
     """Settings of one training run.
 
-    Model: `visible`, `hidden` ('binary', 'spin', 'gaussian'), `n_hidden`,
-    `dtype` ('float32' or 'float64').  Sampling: `method` ('pcd' or 'cd'),
-    `n_gibbs` sweeps per update (k), `n_chains` persistent chains (default
-    the batch size).  Schedule: `n_epochs` passes over the data in shuffled
+    Model: `visible` ('binary', 'spin', 'gaussian'), `hidden` (those or
+    'relu', 'drelu'), `n_hidden`, `dtype` ('float32' or 'float64').
+    Sampling: `method` ('pcd' or 'cd'), `n_gibbs` sweeps per update (k),
+    `n_chains` persistent chains (default the batch size).  Schedule: `n_epochs` passes over the data in shuffled
     minibatches of `batch_size`.  The learning rate `lr` stays constant for
     the fraction `lr_decay_start` of training, then decays geometrically to
     `lr_final` (default lr / 10).  Regularisers: `l2_fields` on the visible
@@ -82,7 +84,7 @@ class TrainConfig:
                 _positive_int(name, getattr(self, name))
 
         _choice("visible", self.visible, ("binary", "spin", "gaussian"))
-        _choice("hidden", self.hidden, ("binary", "spin", "gaussian"))
+        _choice("hidden", self.hidden, HIDDEN_TYPES)
         _choice("method", self.method, ("pcd", "cd"))
         _choice("optimizer", self.optimizer, ("adam", "sgd"))
         _choice("dtype", self.dtype, ("float32", "float64"))

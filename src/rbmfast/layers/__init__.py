@@ -1,13 +1,15 @@
-"""Layer types: Binary, Spin and Gaussian units behind one interface."""
+"""Layer types: Binary, Spin, Gaussian, ReLU and dReLU units behind one interface."""
 from rbmfast.layers.base import Layer
 from rbmfast.layers.discrete import Binary, Spin
 from rbmfast.layers.gaussian import Gaussian
+from rbmfast.layers.relu import DReLU, ReLU
 
-LAYER_TYPES = {"binary": Binary, "spin": Spin, "gaussian": Gaussian}
+LAYER_TYPES = {"binary": Binary, "spin": Spin, "gaussian": Gaussian, "relu": ReLU,
+               "drelu": DReLU}
 
 
 def layer_from_name(name, n, dtype):
-    """Return a new layer of type `name` ('binary', 'spin', 'gaussian')."""
+    """Return a new layer of type `name` (a key of LAYER_TYPES)."""
     try:
         cls = LAYER_TYPES[str(name).lower()]
     except KeyError:
@@ -25,5 +27,5 @@ def layer_name(layer):
     raise TypeError(f"{type(layer).__name__} is not a registered layer type")
 
 
-__all__ = ["Layer", "Binary", "Spin", "Gaussian", "LAYER_TYPES", "layer_from_name",
-           "layer_name"]
+__all__ = ["Layer", "Binary", "Spin", "Gaussian", "ReLU", "DReLU", "LAYER_TYPES",
+           "layer_from_name", "layer_name"]

@@ -59,6 +59,12 @@ class Layer:
     param_names = ("theta",)
     #: values a state may take, or None for real-valued units
     states = None
+    #: lower bound of real-valued states (ReLU: 0), or None
+    minimum = None
+    #: parameters that change as 1 / s (fields) and as 1 / s^2 (precisions)
+    #: when the units change to s h
+    field_names = ("theta",)
+    precision_names = ()
 
     def __init__(self, n, dtype=np.float32, **params):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -91,7 +97,9 @@ class Layer:
         if arr.shape != (self.n,):
             raise ValueError(f"{name} must have shape ({self.n},), got {arr.shape}")
         if not np.isfinite(arr).all():
-            raise ValueError(f"{name} contains non-finite values")
+            j = np.flatnonzero(~np.isfinite(arr))[0]
+            raise ValueError(f"{name} contains non-finite values ({arr[j]} at "
+                             f"unit {j})")
         return np.ascontiguousarray(arr, dtype=self.dtype)
 
     def __repr__(self):
@@ -141,6 +149,14 @@ class Layer:
                 raise ValueError(
                     f"{name} of a {type(self).__name__} layer must be in "
                     f"{list(self.states)}, got {arr[b, j]} at (sample {b}, unit {j})"
+                )
+        if self.minimum is not None:
+            below = np.argwhere(arr < self.minimum)
+            if below.size:
+                b, j = below[0]
+                raise ValueError(
+                    f"{name} of a {type(self).__name__} layer must be >= "
+                    f"{self.minimum}, got {arr[b, j]} at (sample {b}, unit {j})"
                 )
         return arr
 
