@@ -650,7 +650,7 @@ _THREAD_SCRIPT = textwrap.dedent("""
     np.save(f"{out}/train_hidden_theta.npy", rbm.hidden.theta)
     np.save(f"{out}/train_chains.npy", state.chains)
 
-    # training runs with ReLU and dReLU hidden units
+    # ReLU and dReLU runs rescale their hidden units after every update
     for hidden in ("relu", "drelu"):
         config = TrainConfig(n_hidden=20, hidden=hidden, n_epochs=2, batch_size=64,
                              seed=3)

@@ -1,5 +1,5 @@
 """ReLU and dReLU layers: erfcx, the truncated-normal inverse, moments,
-sampling and validation.
+sampling, rescaling and validation.
 
 Quadrature references integrate the defining integrals
     Z(x) = int_0^inf exp(x h - gamma h^2 / 2) dh
@@ -14,9 +14,11 @@ from scipy import integrate, special, stats
 
 from rbmfast._kernels import _gradient, _layers
 from rbmfast.config import TrainConfig
-from rbmfast.layers import Binary, DReLU, ReLU, layer_from_name
+from rbmfast.constraints import label_constraints
+from rbmfast.layers import Binary, DReLU, Gaussian, ReLU, Spin, layer_from_name
 from rbmfast.random import Stream
 from rbmfast.rbm import RBM
+from rbmfast.training import rescale_hidden_units
 
 DTYPES = [np.float32, np.float64]
 EPS32 = float(np.finfo(np.float32).eps)
@@ -469,6 +471,90 @@ def test_drelu_sample_uses_documented_words():
             assert samples[row, j] == pytest.approx(expected, rel=1e-15, abs=0)
 
 
+# -- rescaling -------------------------------------------------------------------------
+
+
+def _hidden(cls, n, rng):
+    params = {name: rng.normal(0, 1, n) for name in cls.field_names}
+    params.update({name: rng.uniform(0.5, 2.0, n) for name in cls.precision_names})
+    return cls(n, dtype=np.float64, **params)
+
+
+def _total_variance(rbm, data):
+    inputs = data @ rbm.weights
+    mean = rbm.hidden.mean(inputs)
+    return rbm.hidden.var(inputs).mean(axis=0) + mean.var(axis=0)
+
+
+@pytest.mark.parametrize("cls", [Gaussian, ReLU, DReLU])
+def test_rescale_keeps_visible_distribution(cls):
+    # h -> h / std changes each cgf by -log std, so F(v) moves by the same
+    # constant sum log std for every v and p(v) stays the same.
+    rng = np.random.default_rng(1)
+    visible = Spin(5, dtype=np.float64, theta=rng.normal(0, 0.5, 5))
+    rbm = RBM(visible, _hidden(cls, 3, rng), rng.normal(0, 0.5, (5, 3)))
+    rbm.weights[:, 1] = 0.0
+    states = np.array(np.meshgrid(*[[-1.0, 1.0]] * 5)).reshape(5, -1).T
+    data = states[rng.integers(0, 32, 200)]
+    before = rbm.free_energy(states)
+    std = rescale_hidden_units(rbm, data)
+    after = rbm.free_energy(states)
+    assert np.allclose(after - before, np.log(std).sum(), rtol=0, atol=1e-10)
+    assert np.allclose(_total_variance(rbm, data), 1.0, rtol=1e-10, atol=0)
+    # the zero column stays exactly zero and its unit finite
+    assert np.all(rbm.weights[:, 1] == 0.0)
+    for param in rbm.hidden.params():
+        assert np.all(np.isfinite(param))
+
+
+def test_rescale_weighted_variance():
+    rng = np.random.default_rng(2)
+    rbm = RBM(Binary(6, dtype=np.float64), _hidden(ReLU, 4, rng),
+              rng.normal(0, 1, (6, 4)))
+    data = (rng.random((300, 6)) < 0.4).astype(np.float64)
+    weights = rng.uniform(0, 2, 300)
+    rescale_hidden_units(rbm, data, weights)
+    inputs = data @ rbm.weights
+    p = weights / weights.sum()
+    mean = rbm.hidden.mean(inputs)
+    total = p @ rbm.hidden.var(inputs) + p @ (mean - p @ mean) ** 2
+    assert np.allclose(total, 1.0, rtol=1e-10, atol=0)
+
+
+def test_rescale_keeps_constraints():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 400)
+    data = (rng.random((400, 12)) < 0.3).astype(np.float64)
+    data[y == 1, :4] = 1.0
+    constraints = label_constraints(data, y, 6, 2)
+    rbm = RBM(Binary(12, dtype=np.float64), _hidden(DReLU, 6, rng),
+              rng.normal(0, 1, (12, 6)))
+    constraints.project(rbm.weights)
+    rescale_hidden_units(rbm, data)
+    assert constraints.violation(rbm.weights) < 1e-12
+
+
+def test_rescale_discrete_rejected():
+    layer = Binary(3)
+    with pytest.raises(TypeError, match="cannot be rescaled"):
+        layer.rescale(2.0)
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, np.inf, np.nan])
+def test_rescale_bad_factor_rejected(scale):
+    layer = ReLU(3)
+    with pytest.raises(ValueError, match="rescale factor"):
+        layer.rescale([1.0, scale, 1.0])
+
+
+def test_rescale_default_on_for_relu():
+    assert TrainConfig(hidden="relu").rescales_hidden()
+    assert TrainConfig(hidden="drelu").rescales_hidden()
+    assert not TrainConfig(hidden="gaussian").rescales_hidden()
+    assert TrainConfig(hidden="gaussian", rescale_hidden=True).rescales_hidden()
+    assert not TrainConfig(hidden="relu", rescale_hidden=False).rescales_hidden()
+
+
 # -- validation ----------------------------------------------------------------------
 
 
@@ -540,6 +626,13 @@ def test_relu_negative_clamp_rejected():
 def test_config_rejects_relu_visible():
     with pytest.raises(ValueError, match="visible must be one of"):
         TrainConfig(visible="relu", hidden="relu").validate()
+
+
+def test_config_rescale_needs_real_hidden():
+    with pytest.raises(ValueError, match="rescale_hidden needs real-valued"):
+        TrainConfig(hidden="binary", rescale_hidden=True).validate()
+    with pytest.raises(ValueError, match="rescale_hidden must be"):
+        TrainConfig(hidden="relu", rescale_hidden="yes").validate()
 
 
 def test_kernel_rejects_missing_parameters():

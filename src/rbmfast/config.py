@@ -14,6 +14,8 @@ import numpy as np
 __all__ = ["TrainConfig"]
 
 HIDDEN_TYPES = ("binary", "spin", "gaussian", "relu", "drelu")
+#: hidden types whose units can be rescaled (h -> s h)
+CONTINUOUS_HIDDEN_TYPES = ("gaussian", "relu", "drelu")
 
 
 @dataclass
@@ -32,6 +34,9 @@ class TrainConfig:
     `n_free` free hidden units (None: no constraint), `lambda_Q` for the
     second-order penalty, `Q_rank` for a low-rank Q.  `weight_scale` sets the
     initial weights, N(0, 1) weight_scale / sqrt(mean |v|^2).
+    `rescale_hidden` rescales each real-valued hidden unit after every
+    update so that its variance over the minibatch is 1 (None: on for
+    'relu' and 'drelu', off otherwise).
     """
 
     n_hidden: int = 100
@@ -61,6 +66,7 @@ class TrainConfig:
     Q_rank: int | None = None
     seed: int = 0
     n_threads: int | None = None
+    rescale_hidden: bool | None = None
 
     def to_dict(self):
         """Return the config as a JSON-serialisable dict."""
@@ -119,6 +125,15 @@ class TrainConfig:
                 raise ValueError("n_threads = 0 is invalid: use None for the OpenMP "
                                  "default or a thread count >= 1")
 
+        if self.rescale_hidden is not None and not isinstance(
+                self.rescale_hidden, (bool, np.bool_)):
+            raise ValueError(f"rescale_hidden must be True, False or None, got "
+                             f"{self.rescale_hidden!r}")
+        if self.rescale_hidden and self.hidden not in CONTINUOUS_HIDDEN_TYPES:
+            raise ValueError(f"rescale_hidden needs real-valued hidden units "
+                             f"({', '.join(CONTINUOUS_HIDDEN_TYPES)}), but hidden is "
+                             f"{self.hidden!r}; set rescale_hidden to None or False")
+
         _int("seed", self.seed)
         if self.seed < 0:
             raise ValueError(f"seed must be >= 0, got {self.seed}")
@@ -127,6 +142,12 @@ class TrainConfig:
                 f"batch_size = {self.batch_size} is larger than the {n_samples} "
                 "training samples; use a smaller batch"
             )
+
+    def rescales_hidden(self):
+        """Return True when the hidden units are rescaled after each update."""
+        if self.rescale_hidden is None:
+            return self.hidden in ("relu", "drelu")
+        return bool(self.rescale_hidden)
 
     def final_lr(self):
         """Return the learning rate at the end of training."""

@@ -62,7 +62,7 @@ class Layer:
     #: lower bound of real-valued states (ReLU: 0), or None
     minimum = None
     #: parameters that change as 1 / s (fields) and as 1 / s^2 (precisions)
-    #: when the units change to s h
+    #: when the units change to s h; see `rescale`
     field_names = ("theta",)
     precision_names = ()
 
@@ -115,6 +115,41 @@ class Layer:
 
     def constrain_parameters(self):
         """Move parameters back into their domain after an update."""
+
+    def rescale(self, scale):
+        """Change the units to h' = scale * h, in place.
+
+        Fields are divided by `scale` and precisions by `scale` squared, so
+        U'(scale * h) = U(h).  With the weight columns divided by `scale`,
+        the RBM keeps the same distribution of the visible units.
+
+        Parameters
+        ----------
+        scale : float or array_like, shape (n,)
+            Positive finite factor per unit.
+
+        Raises
+        ------
+        TypeError
+            For discrete units, whose states are fixed.
+        ValueError
+            For a factor that is not positive and finite.
+        """
+        if self.states is not None:
+            raise TypeError(f"{type(self).__name__} units take the fixed values "
+                            f"{list(self.states)} and cannot be rescaled")
+        scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), (self.n,))
+        bad = np.flatnonzero(~(np.isfinite(scale) & (scale > 0)))
+        if bad.size:
+            j = bad[0]
+            raise ValueError(f"rescale factor must be positive and finite, got "
+                             f"{scale[j]} at unit {j}")
+        for name in self.field_names:
+            param = getattr(self, name)
+            np.divide(param, scale, out=param, casting="same_kind")
+        for name in self.precision_names:
+            param = getattr(self, name)
+            np.divide(param, scale * scale, out=param, casting="same_kind")
 
     def astype(self, dtype):
         """Return a copy of the layer with parameters of `dtype`."""
