@@ -8,23 +8,33 @@
  *   stats[p]   = sum_b c_b s_p(b),   s_p = -dU/dp of the unit,
  * evaluated at the states (visible) or as conditional expectations given
  * the inputs (hidden): s_theta = x, and for Gaussian units s_gamma = -x^2/2
- * (hidden: -(E[h]^2 + Var[h]) / 2).  stats has a row of n units per
- * parameter vector.  Sums over rows run over fixed column blocks, each in
- * row order, so they are the same for every number of threads.
+ * (hidden: -(E[h]^2 + Var[h]) / 2); ReLU and dReLU units are listed in
+ * hidden_stats.h.  stats has a row of n units per parameter vector.  Sums
+ * over rows run over fixed column blocks, each in row order, so they are
+ * the same for every number of threads.
  */
 
-/* Visible statistics of columns [j0, j1) from states X (B x N, ldx). */
+/* Visible statistics of columns [j0, j1) from states X (B x N, ldx).
+ * dReLU units split the state into h_+ and h_- (rows theta_+, theta_-,
+ * gamma_+, gamma_-), the other kinds have rows theta and gamma. */
 static void FN(visible_stats_block)(const LAYER *L, int B, const REAL *X,
                                     int ldx, const REAL *c, double *stats,
                                     int j0, int j1) {
     int N = L->n;
+    int quadratic = L->kind == RBM_GAUSSIAN || L->kind == RBM_RELU;
     for (int b = 0; b < B; b++) {
         const REAL *Xb = X + (size_t)b * ldx;
         double cb = (double)c[b];
         for (int j = j0; j < j1; j++) {
-            stats[j] += cb * Xb[j];
-            if (L->kind == RBM_GAUSSIAN)
-                stats[N + j] -= cb * 0.5 * (double)Xb[j] * Xb[j];
+            double x = Xb[j];
+            if (L->kind == RBM_DRELU) {
+                size_t side = x >= 0 ? 0 : (size_t)N;
+                stats[side + j] += cb * x;
+                stats[2 * (size_t)N + side + j] -= cb * 0.5 * x * x;
+                continue;
+            }
+            stats[j] += cb * x;
+            if (quadratic) stats[N + j] -= cb * 0.5 * x * x;
         }
     }
 }
@@ -33,7 +43,8 @@ static void FN(visible_stats_block)(const LAYER *L, int B, const REAL *X,
  *   X          in, B x N states (ldx), c in, B row coefficients
  *   Ih, H      scratch, B x M: inputs X W, then c_b E[h | X_b]
  *   dW         in/out, N x M; overwritten when accumulate = 0
- *   stats_v    in/out, 2 x N;  stats_h in/out, 2 x M (always accumulated)
+ *   stats_v    in/out, R x N;  stats_h in/out, R x M (always accumulated),
+ *              one row per parameter vector of the layer, at least 2
  *   gemm       single-threaded BLAS gemm, called inside the OpenMP region
  * The products run on fixed tiles (rbm_column_chunk): batch rows by hidden
  * columns for I = X W, chunks of visible units for dW += X^T H.

@@ -9,6 +9,41 @@
  */
 #include "precision.h"
 
+/* ReLU and dReLU columns [j0, j1).  ReLU rows: theta E[h], gamma
+ * -E[h^2]/2.  dReLU rows: theta_+ E[h_+], theta_- E[h_-], gamma_+
+ * -E[h_+^2]/2, gamma_- -E[h_-^2]/2. */
+static void FN(hidden_stats_block_relu)(const LAYER *L, int B, const REAL *I,
+                                        const REAL *c, REAL *H, double *stats,
+                                        int j0, int j1) {
+    int M = L->n;
+    double *st[4];
+    for (int p = 0; p < 4; p++) st[p] = stats + (size_t)p * M;
+    for (int b = 0; b < B; b++) {
+        const REAL *Ib = I + (size_t)b * M;
+        REAL *Hb = H + (size_t)b * M;
+        double cb = c[b];
+        for (int j = j0; j < j1; j++) {
+            double x = (double)L->p[0][j] + Ib[j];
+            if (L->kind == RBM_RELU) {
+                rbm_half_line line = rbm_relu_half_line(x, L->p[1][j]);
+                Hb[j] = (REAL)(cb * line.mean);
+                st[0][j] += cb * line.mean;
+                st[1][j] -= cb * 0.5 * line.second;
+                continue;
+            }
+            double xm = (double)L->p[1][j] + Ib[j];
+            rbm_drelu_unit u = rbm_drelu(x, xm, L->p[2][j], L->p[3][j]);
+            double mean_plus = u.p_plus * u.plus.mean;
+            double mean_minus = -u.p_minus * u.minus.mean;
+            Hb[j] = (REAL)(cb * (mean_plus + mean_minus));
+            st[0][j] += cb * mean_plus;
+            st[1][j] += cb * mean_minus;
+            st[2][j] -= cb * 0.5 * u.p_plus * u.plus.second;
+            st[3][j] -= cb * 0.5 * u.p_minus * u.minus.second;
+        }
+    }
+}
+
 /* Hidden moments of columns [j0, j1): H[b, j] = c_b E[h_j | I_b], stats. */
 static void FN(hidden_stats_block)(const LAYER *L, int B, const REAL *I,
                                    const REAL *c, REAL *H, double *stats,
@@ -16,6 +51,10 @@ static void FN(hidden_stats_block)(const LAYER *L, int B, const REAL *I,
     int M = L->n, n = j1 - j0;
     const REAL *theta = L->p[0] + j0, *gamma = L->p[1];
     double *st0 = stats + j0, *st1 = stats + M + j0;
+    if (L->kind == RBM_RELU || L->kind == RBM_DRELU) {
+        FN(hidden_stats_block_relu)(L, B, I, c, H, stats, j0, j1);
+        return;
+    }
     for (int b = 0; b < B; b++) {
         const REAL *Ib = I + (size_t)b * M + j0;
         REAL *Hb = H + (size_t)b * M + j0;

@@ -1,11 +1,30 @@
 /* Batch layer kernels (OpenMP over rows), included by layers.c once per
  * precision after layer_rows.h. */
 
+/* RBM_OK when the kind is known and its parameter vectors are set:
+ * p[0] for Binary and Spin, p[0..1] for Gaussian and ReLU, p[0..3] for
+ * dReLU. */
 int FN(rbm_layer_check)(const LAYER *L) {
-    if (L->n < 1 || L->p[0] == NULL) return RBM_ERR_ARG;
-    if (L->kind == RBM_GAUSSIAN) return L->p[1] == NULL ? RBM_ERR_ARG : RBM_OK;
-    return (L->kind == RBM_BINARY || L->kind == RBM_SPIN) ? RBM_OK
-                                                         : RBM_ERR_ARG;
+    int n_params;
+    switch (L->kind) {
+    case RBM_BINARY:
+    case RBM_SPIN:
+        n_params = 1;
+        break;
+    case RBM_GAUSSIAN:
+    case RBM_RELU:
+        n_params = 2;
+        break;
+    case RBM_DRELU:
+        n_params = 4;
+        break;
+    default:
+        return RBM_ERR_ARG;
+    }
+    if (L->n < 1) return RBM_ERR_ARG;
+    for (int i = 0; i < n_params; i++)
+        if (L->p[i] == NULL) return RBM_ERR_ARG;
+    return RBM_OK;
 }
 
 /* Sample B rows x (B x ldx) from inputs I (B x ldi); row b draws from

@@ -7,10 +7,18 @@
  *   Spin      {-1,1}  U(s) = -theta s             cgf = log(2 cosh x)
  *   Gaussian  real    U(h) = gamma h^2/2 - theta h
  *                     cgf = x^2 / (2 gamma) + log(2 pi / gamma) / 2
- * The elementwise loops are written so that the compiler vectorises them;
- * with libmvec, exp runs on SIMD lanes (see simd_math.h).
+ *   ReLU      h >= 0  U(h) = gamma h^2/2 - theta h
+ *                     cgf = log(pi / (2 gamma)) / 2 + log erfcx(-x / sqrt(2 gamma))
+ *   dReLU     real    U(h) = gamma_+ h_+^2/2 + gamma_- h_-^2/2
+ *                            - theta_+ h_+ - theta_- h_-
+ *                     cgf = log(e^Gamma_+ + e^Gamma_-), see relu_units.h
+ * with h_+ = max(h, 0) and h_- = min(h, 0).  ReLU and dReLU units are
+ * computed in double whatever REAL is.  The elementwise loops of the other
+ * kinds are written so that the compiler vectorises them; with libmvec,
+ * exp runs on SIMD lanes (see simd_math.h).
  */
 #include "precision.h"
+#include "relu_units.h"
 
 /* p[j] = 1 / (1 + exp(-scale (theta[j] + I[j]))).  Finite inputs give
  * values in [0, 1]: exp overflows to +inf for large negative x and 1/inf is
@@ -24,10 +32,11 @@ static inline void FN(sigmoid_row)(int n, const REAL *theta, const REAL *I,
     }
 }
 
-/* Per-row scratch: random words (rounded up to whole Philox blocks), then
- * the probabilities or normal draws of the row. */
+/* Per-row scratch: random words, then the probabilities or normal draws
+ * of the row.  The words are at most four per unit (dReLU), which also
+ * covers one word per unit rounded up to whole Philox blocks. */
 static inline size_t FN(row_scratch_bytes)(int n) {
-    size_t words = ((size_t)n + 3) / 4 * 4;
+    size_t words = 4 * (size_t)n;
     return words * sizeof(uint32_t) + (size_t)n * sizeof(double) + 64;
 }
 
@@ -61,6 +70,39 @@ static inline void FN(sample_row_gaussian)(const LAYER *L, const REAL *I,
     }
 }
 
+/* ReLU: unit j inverts its truncated-normal CDF at the 53-bit uniform
+ * from words 2 j and 2 j + 1.  dReLU: unit j takes the four words of
+ * Philox block j, the first pair for the position on the half-line and the
+ * second pair for the side. */
+static inline void FN(sample_row_relu)(const LAYER *L, const REAL *I, REAL *x,
+                                       const rbm_stream *s, uint32_t row,
+                                       void *scratch) {
+    int n = L->n;
+    uint32_t *u = (uint32_t *)scratch;
+    if (L->kind == RBM_RELU) {
+        const REAL *theta = L->p[0], *gamma = L->p[1];
+        rbm_philox_words(s->key, s->call, row, 2 * n, u);
+        for (int j = 0; j < n; j++) {
+            double uniform = rbm_uniform53(u[2 * j], u[2 * j + 1]);
+            double xj = (double)theta[j] + I[j];
+            x[j] = (REAL)rbm_relu_sample(xj, gamma[j], uniform);
+        }
+        return;
+    }
+    const REAL *theta_plus = L->p[0], *theta_minus = L->p[1];
+    const REAL *gamma_plus = L->p[2], *gamma_minus = L->p[3];
+    rbm_philox_words(s->key, s->call, row, 4 * n, u);
+    for (int j = 0; j < n; j++) {
+        const uint32_t *w = u + 4 * (size_t)j;
+        double uniform_line = rbm_uniform53(w[0], w[1]);
+        double uniform_side = rbm_uniform53(w[2], w[3]);
+        x[j] = (REAL)rbm_drelu_sample((double)theta_plus[j] + I[j],
+                                      (double)theta_minus[j] + I[j],
+                                      gamma_plus[j], gamma_minus[j],
+                                      uniform_line, uniform_side);
+    }
+}
+
 /* Sample one row x (n) from its inputs I (n), drawing from stream s at
  * stream row `row`; scratch has row_scratch_bytes(n) bytes. */
 static inline void FN(sample_row)(const LAYER *L, const REAL *I, REAL *x,
@@ -68,8 +110,42 @@ static inline void FN(sample_row)(const LAYER *L, const REAL *I, REAL *x,
                                   void *scratch) {
     if (L->kind == RBM_GAUSSIAN)
         FN(sample_row_gaussian)(L, I, x, s, row, scratch);
+    else if (L->kind == RBM_RELU || L->kind == RBM_DRELU)
+        FN(sample_row_relu)(L, I, x, s, row, scratch);
     else
         FN(sample_row_discrete)(L, I, x, s, row, scratch);
+}
+
+/* Conditional mean (what = 0), variance (1) or mode (2) of a ReLU or
+ * dReLU row. */
+static inline void FN(moment_row_relu)(const LAYER *L, const REAL *I,
+                                       REAL *out, int what) {
+    int n = L->n;
+    if (L->kind == RBM_RELU) {
+        const REAL *theta = L->p[0], *gamma = L->p[1];
+        for (int j = 0; j < n; j++) {
+            double x = (double)theta[j] + I[j], g = gamma[j];
+            if (what == 2) {
+                out[j] = (REAL)rbm_relu_mode(x, g);
+            } else {
+                rbm_half_line line = rbm_relu_half_line(x, g);
+                out[j] = (REAL)(what == 0 ? line.mean : line.var);
+            }
+        }
+        return;
+    }
+    const REAL *theta_plus = L->p[0], *theta_minus = L->p[1];
+    const REAL *gamma_plus = L->p[2], *gamma_minus = L->p[3];
+    for (int j = 0; j < n; j++) {
+        double xp = (double)theta_plus[j] + I[j];
+        double xm = (double)theta_minus[j] + I[j];
+        if (what == 2) {
+            out[j] = (REAL)rbm_drelu_mode(xp, xm, gamma_plus[j], gamma_minus[j]);
+        } else {
+            rbm_drelu_unit u = rbm_drelu(xp, xm, gamma_plus[j], gamma_minus[j]);
+            out[j] = (REAL)(what == 0 ? rbm_drelu_mean(&u) : rbm_drelu_var(&u));
+        }
+    }
 }
 
 /* Conditional mean (what = 0), variance (1) or mode (2) of one row. */
@@ -77,6 +153,10 @@ static inline void FN(moment_row)(const LAYER *L, const REAL *I, REAL *out,
                                   int what) {
     const REAL *theta = L->p[0], *gamma = L->p[1];
     int n = L->n;
+    if (L->kind == RBM_RELU || L->kind == RBM_DRELU) {
+        FN(moment_row_relu)(L, I, out, what);
+        return;
+    }
     if (L->kind == RBM_GAUSSIAN) {
         for (int j = 0; j < n; j++)
             out[j] = what == 1 ? 1 / gamma[j] : (theta[j] + I[j]) / gamma[j];
@@ -113,21 +193,38 @@ static inline double FN(cgf_row)(const LAYER *L, const REAL *I) {
             acc += (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
         } else if (L->kind == RBM_SPIN) {
             acc += fabs(x) + log1p(exp(-2 * fabs(x)));
-        } else {
+        } else if (L->kind == RBM_GAUSSIAN) {
             double g = (double)gamma[j];
             acc += x * x / (2 * g) + 0.5 * log(6.283185307179586 / g);
+        } else if (L->kind == RBM_RELU) {
+            acc += rbm_relu_half_line(x, gamma[j]).log_z;
+        } else {
+            double xm = (double)L->p[1][j] + I[j];
+            acc += rbm_drelu(x, xm, L->p[2][j], L->p[3][j]).log_z;
         }
     }
     return acc;
 }
 
-/* Sum over the units of one row of the energy U(x), in double. */
+/* Sum over the units of one row of the energy U(x), in double.  ReLU
+ * states are taken to be >= 0 (the Python layer checks them). */
 static inline double FN(energy_row)(const LAYER *L, const REAL *x) {
     const REAL *theta = L->p[0], *gamma = L->p[1];
     double acc = 0;
+    if (L->kind == RBM_DRELU) {
+        for (int j = 0; j < L->n; j++) {
+            double h = x[j];
+            int plus = h >= 0;
+            double field = plus ? L->p[0][j] : L->p[1][j];
+            double precision = plus ? L->p[2][j] : L->p[3][j];
+            acc += 0.5 * precision * h * h - field * h;
+        }
+        return acc;
+    }
+    int quadratic = L->kind == RBM_GAUSSIAN || L->kind == RBM_RELU;
     for (int j = 0; j < L->n; j++) {
         acc -= (double)theta[j] * x[j];
-        if (L->kind == RBM_GAUSSIAN) acc += 0.5 * gamma[j] * x[j] * x[j];
+        if (quadratic) acc += 0.5 * gamma[j] * x[j] * x[j];
     }
     return acc;
 }

@@ -41,6 +41,15 @@
 RBM_DECLARE(f32, float, rbm_layer_f32, rbm_sgemm_t)
 RBM_DECLARE(f64, double, rbm_layer_f64, rbm_dgemm_t)
 
+/* out[i] = erfcx(t[i]) = exp(t^2) erfc(t), exported for tests. */
+void rbm_erfcx_values(size_t n, const double *t, double *out);
+
+/* out[i] = Z - alpha[i] for a standard normal Z conditioned on
+ * Z > alpha[i], at the inverse-CDF point uniform[i] of the upper tail
+ * (the ReLU sampler), exported for tests. */
+void rbm_truncated_normal_excess_values(size_t n, const double *alpha,
+                                        const double *uniform, double *out);
+
 /* Philox4x32-10 block, exported for known-answer tests. */
 void rbm_philox_block(const uint32_t ctr[4], const uint32_t key[2],
                       uint32_t out[4]);

@@ -114,6 +114,35 @@ def test_train_config_json(run, data_path):
     assert saved["data"]["data_path"] == str(data_path)
 
 
+@pytest.mark.parametrize("hidden, flag, stored", [("drelu", [], None),
+                                                  ("relu", ["--no-rescale-hidden"], False)])
+def test_train_relu_hidden(tmp_path, data_path, hidden, flag, stored):
+    out = tmp_path / "D"
+    assert main(train_args(data_path, out, "--hidden", hidden, *flag)) == 0
+
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["config"]["hidden"] == hidden
+    assert saved["config"]["rescale_hidden"] is stored
+    rbm, _, _ = load_model(out / "model.rbm")
+    assert type(rbm.hidden).__name__ == {"relu": "ReLU", "drelu": "DReLU"}[hidden]
+    assert (out / "report" / "metrics.json").is_file()
+
+
+def test_train_relu_visible_rejected(tmp_path, data_path, capsys):
+    with pytest.raises(SystemExit):
+        main(train_args(data_path, tmp_path / "D", "--visible", "relu"))
+
+    assert "invalid choice: 'relu'" in capsys.readouterr().err
+
+
+def test_train_rescale_binary_rejected(tmp_path, data_path, capsys):
+    extra = ["--hidden", "binary", "--rescale-hidden"]
+    assert main(train_args(data_path, tmp_path / "D", *extra)) == 2
+
+    assert_one_line_error(capsys.readouterr().err, "train",
+                          "rescale_hidden needs real-valued hidden units")
+
+
 def test_train_checkpoint_final(run):
     # 480 training samples in batches of 50 are 10 updates per epoch.
     ck = load_checkpoint(run / "checkpoint.rbm")

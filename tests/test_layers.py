@@ -6,13 +6,16 @@ kernels.
 """
 import numpy as np
 import pytest
+import relu_reference
 
 from rbmfast._kernels import _layers
-from rbmfast.layers import Binary, Gaussian, Spin
+from rbmfast.layers import Binary, DReLU, Gaussian, ReLU, Spin
 from rbmfast.layers import base as layers_base
 from rbmfast.random import Stream
 
-LAYERS = [Binary, Spin, Gaussian]
+LAYERS = [Binary, Spin, Gaussian, ReLU, DReLU]
+# ReLU and dReLU references come from relu_reference (scipy closed forms)
+RELU_LAYERS = (ReLU, DReLU)
 DTYPES = [np.float32, np.float64]
 N_UNITS = 7
 EPS32 = float(np.finfo(np.float32).eps)
@@ -21,9 +24,9 @@ EPS32 = float(np.finfo(np.float32).eps)
 
 def _make_layer(cls, dtype, n=N_UNITS, seed=0):
     rng = np.random.default_rng(seed)
-    params = {"theta": rng.normal(0.0, 1.0, n)}
-    if cls is Gaussian:
-        params["gamma"] = rng.uniform(0.5, 2.0, n)
+    params = {name: rng.normal(0.0, 1.0, n) for name in cls.field_names}
+    for name in cls.precision_names:
+        params[name] = rng.uniform(0.5, 2.0, n)
     return cls(n, dtype=dtype, **params)
 
 
@@ -36,14 +39,23 @@ def _states(layer, n_samples=50, seed=2):
     rng = np.random.default_rng(seed)
     if layer.states is None:
         x = rng.normal(0.0, 2.0, (n_samples, layer.n))
+        if layer.minimum is not None:
+            x = layer.minimum + np.abs(x)
     else:
         x = rng.choice(np.array(layer.states), (n_samples, layer.n))
     return x.astype(layer.dtype)
 
 
 def _field(layer, inputs):
-    """Return theta + I in float64 from the dtype-cast values."""
-    return layer.theta.astype(np.float64) + inputs.astype(np.float64)
+    """Return theta + I in float64 from the dtype-cast values (dReLU: theta_+)."""
+    return layer.params()[0].astype(np.float64) + inputs.astype(np.float64)
+
+
+def _field_magnitude(layer, inputs):
+    """Return max |theta_f + I| over the layer's fields f, in float64."""
+    inputs = inputs.astype(np.float64)
+    return np.max([np.abs(getattr(layer, name).astype(np.float64) + inputs)
+                   for name in layer.field_names], axis=0)
 
 
 def _gamma(layer):
@@ -55,6 +67,8 @@ def _sigmoid(x):
 
 
 def reference_mean(layer, inputs):
+    if isinstance(layer, RELU_LAYERS):
+        return relu_reference.layer_terms(layer, inputs)["mean"]
     x = _field(layer, inputs)
     if isinstance(layer, Binary):
         return _sigmoid(x)
@@ -64,6 +78,8 @@ def reference_mean(layer, inputs):
 
 
 def reference_var(layer, inputs):
+    if isinstance(layer, RELU_LAYERS):
+        return relu_reference.layer_terms(layer, inputs)["var"]
     x = _field(layer, inputs)
     if isinstance(layer, Binary):
         p = _sigmoid(x)
@@ -74,6 +90,8 @@ def reference_var(layer, inputs):
 
 
 def reference_mode(layer, inputs):
+    if isinstance(layer, RELU_LAYERS):
+        return relu_reference.layer_terms(layer, inputs)["mode"]
     x = _field(layer, inputs)
     if isinstance(layer, Binary):
         return (x > 0).astype(np.float64)
@@ -84,6 +102,8 @@ def reference_mode(layer, inputs):
 
 def reference_cgf_units(layer, inputs):
     """Return the per-unit cgf, shape (n_samples, n)."""
+    if isinstance(layer, RELU_LAYERS):
+        return relu_reference.layer_terms(layer, inputs)["cgf"]
     x = _field(layer, inputs)
     if isinstance(layer, Binary):
         return np.logaddexp(0.0, x)
@@ -95,11 +115,26 @@ def reference_cgf_units(layer, inputs):
 
 def reference_energy_units(layer, x):
     """Return the per-unit energy U(x), shape (n_samples, n)."""
+    if isinstance(layer, RELU_LAYERS):
+        return relu_reference.layer_energy_units(layer, x)
     x = x.astype(np.float64)
     u = -layer.theta.astype(np.float64) * x
     if isinstance(layer, Gaussian):
         u = u + 0.5 * _gamma(layer) * x**2
     return u
+
+
+def _energy_magnitude(layer, x):
+    """Return |theta x| + gamma x^2 / 2 per unit, with the side's dReLU values."""
+    x = x.astype(np.float64)
+    if isinstance(layer, DReLU):
+        plus = x >= 0
+        theta = np.where(plus, layer.theta_plus, layer.theta_minus)
+        gamma = np.where(plus, layer.gamma_plus, layer.gamma_minus)
+    else:
+        theta = layer.theta
+        gamma = layer.gamma if layer.states is None else 0.0
+    return np.abs(theta * x) + 0.5 * np.abs(gamma) * x**2
 
 
 def moment_tolerance(layer, inputs):
@@ -109,8 +144,15 @@ def moment_tolerance(layer, inputs):
     error is absolute, a few ulp of 1 (the dtype's theta + I rounding, exp,
     1 + e and the division): 16 ulp of 1.  Gaussian units: (theta + I) /
     gamma rounds twice, relative to (|theta| + |I|) / gamma: 4 ulp of that.
+    ReLU and dReLU units are computed in float64 from theta + I and rounded
+    once, so 2 ulp of the value plus the 1e-10 relative error of the
+    closed-form references (relu_reference).
     """
     eps = np.finfo(layer.dtype).eps
+    if isinstance(layer, RELU_LAYERS):
+        value = np.abs(reference_mean(layer, inputs)) + np.sqrt(
+            reference_var(layer, inputs))
+        return (2 * eps + 1e-10) * value
     if isinstance(layer, Gaussian):
         magnitude = np.abs(layer.theta) + np.abs(inputs.astype(np.float64))
         return 4 * eps * (magnitude / _gamma(layer) + 1.0 / _gamma(layer))
@@ -139,6 +181,8 @@ def sum_tolerance(dtype, terms):
         (Binary, 0, ("theta",), (0.0, 1.0)),
         (Spin, 1, ("theta",), (-1.0, 1.0)),
         (Gaussian, 2, ("theta", "gamma"), None),
+        (ReLU, 3, ("theta", "gamma"), None),
+        (DReLU, 4, ("theta_plus", "theta_minus", "gamma_plus", "gamma_minus"), None),
     ],
 )
 def test_layer_attributes(cls, kind, names, states):
@@ -198,7 +242,7 @@ def test_mode_at_zero_field(cls):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("cls", [Binary, Spin, Gaussian])
+@pytest.mark.parametrize("cls", LAYERS)
 def test_cgf_matches_numpy(cls, dtype):
     layer = _make_layer(cls, dtype)
     inputs = _inputs(dtype)
@@ -206,7 +250,7 @@ def test_cgf_matches_numpy(cls, dtype):
     # The float32 input rounding moves each term by |dcgf/dx| eps |x|, and
     # |dcgf/dx| = |mean|; add that to the magnitudes.
     slope = np.abs(reference_mean(layer, inputs))
-    magnitude = np.abs(terms) + slope * np.abs(_field(layer, inputs))
+    magnitude = np.abs(terms) + slope * _field_magnitude(layer, inputs)
     out = layer.cgf(inputs)
     assert out.dtype == np.float64
     assert out.shape == (inputs.shape[0],)
@@ -223,9 +267,7 @@ def test_energy_matches_numpy(cls, dtype):
     out = layer.energy(x)
     assert out.dtype == np.float64
     assert out.shape == (x.shape[0],)
-    magnitude = np.abs(layer.theta * x.astype(np.float64))
-    if cls is Gaussian:
-        magnitude = magnitude + 0.5 * _gamma(layer) * x.astype(np.float64) ** 2
+    magnitude = _energy_magnitude(layer, x)
     error = np.abs(out - terms.sum(axis=1))
     assert np.all(error <= sum_tolerance(dtype, magnitude))
 
@@ -362,7 +404,7 @@ def test_sample_mean_matches_conditional(cls, dtype):
     layer = _make_layer(cls, dtype, n=5)
     rng = np.random.default_rng(3)
     # Fields within [-2, 2] keep every variance away from 0.
-    inputs = rng.uniform(-2.0, 2.0, (N_DRAWS, 5)) - layer.theta.astype(np.float64)
+    inputs = rng.uniform(-2.0, 2.0, (N_DRAWS, 5)) - layer.params()[0].astype(np.float64)
     inputs = inputs.astype(dtype)
     samples = layer.sample(inputs, Stream.from_seed(11))
     mean = reference_mean(layer, inputs)

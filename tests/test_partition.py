@@ -19,7 +19,7 @@ from rbmfast.evaluation.partition import (
     log_partition_gaussian,
     reverse_ais,
 )
-from rbmfast.layers import Binary, Gaussian, Spin
+from rbmfast.layers import Binary, DReLU, Gaussian, ReLU, Spin
 from rbmfast.random import Stream
 from rbmfast.rbm import RBM
 
@@ -31,9 +31,9 @@ AIS_ATOL = 0.01
 
 
 def _layer(cls, n, rng, dtype=np.float64, field_scale=0.5):
-    params = {"theta": rng.normal(0.0, field_scale, n)}
-    if cls is Gaussian:
-        params["gamma"] = rng.uniform(1.0, 2.0, n)
+    params = {name: rng.normal(0.0, field_scale, n) for name in cls.field_names}
+    for name in cls.precision_names:
+        params[name] = rng.uniform(1.0, 2.0, n)
     return cls(n, dtype=dtype, **params)
 
 
@@ -146,7 +146,7 @@ def test_exact_rejects_gaussian_layers():
     with pytest.raises(ValueError, match="log_partition_gaussian"):
         log_partition_exact(both)
     hidden_gaussian = _random_rbm(Binary, Gaussian, 2, 2, weight_scale=0.1)
-    with pytest.raises(ValueError, match="hidden layer is Gaussian"):
+    with pytest.raises(ValueError, match="hidden layer is real-valued"):
         log_partition_exact(hidden_gaussian, layer="hidden")
     with pytest.raises(ValueError, match="layer must be"):
         log_partition_exact(hidden_gaussian, layer="both")
@@ -230,6 +230,8 @@ def test_ais_binary_matches_exact():
 @pytest.mark.parametrize("visible, hidden, weight_scale", [
     (Spin, Spin, 0.5),
     (Binary, Gaussian, 0.5),
+    (Binary, ReLU, 0.5),
+    (Spin, DReLU, 0.5),
     (Gaussian, Binary, 0.5),
     (Gaussian, Gaussian, 0.15),
 ])

@@ -147,7 +147,16 @@ def test_phase_gradient_matches_one_hot(hid_cls, dtype, accumulate):
     assert np.allclose(grad, expected, atol=50 * TOL[dtype])
     assert np.allclose(stats_v, sv0 + c @ X, atol=1e-12)
     # the hidden statistics are those of the dense kernel on the one-hot data
-    assert np.allclose(stats_h[0], sh0[0] + c @ mean_h, atol=50 * TOL[dtype])
+    from rbmfast._kernels import _gradient
+
+    dense_v, dense_h = np.zeros((2, 21)), sh0.copy()
+    _gradient.phase_gradient(0, (np.zeros(21, dtype),), rbm.hidden.kind,
+                             rbm.hidden.params(), rbm.flat_weights, X.astype(dtype),
+                             coef, np.empty((B, 70), dtype), np.empty((B, 70), dtype),
+                             np.empty((21, 70), dtype), False, dense_v, dense_h, 1)
+    assert np.allclose(stats_h, dense_h, atol=50 * TOL[dtype])
+    if hid_cls is not LAYER_TYPES["drelu"]:
+        assert np.allclose(stats_h[0], sh0[0] + c @ mean_h, atol=50 * TOL[dtype])
 
 
 def test_phase_gradient_thread_count_independent():

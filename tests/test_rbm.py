@@ -12,13 +12,17 @@ import textwrap
 
 import numpy as np
 import pytest
+import relu_reference
 
 from rbmfast._kernels import _gradient, _optim
-from rbmfast.layers import Binary, Gaussian, Spin
+from rbmfast.layers import Binary, DReLU, Gaussian, ReLU, Spin
 from rbmfast.random import Stream
 from rbmfast.rbm import RBM
 
 LAYERS = [Binary, Spin, Gaussian]
+# ReLU and dReLU are hidden layers; their references come from relu_reference
+HIDDEN = LAYERS + [ReLU, DReLU]
+RELU_LAYERS = (ReLU, DReLU)
 DTYPES = [np.float32, np.float64]
 
 
@@ -28,9 +32,9 @@ def _eps(dtype):
 
 
 def _make_layer(cls, n, dtype, rng):
-    params = {"theta": rng.normal(0.0, 1.0, n)}
-    if cls is Gaussian:
-        params["gamma"] = rng.uniform(0.8, 2.0, n)
+    params = {name: rng.normal(0.0, 1.0, n) for name in cls.field_names}
+    for name in cls.precision_names:
+        params[name] = rng.uniform(0.8, 2.0, n)
     return cls(n, dtype=dtype, **params)
 
 
@@ -49,6 +53,8 @@ def _make_rbm(vis_cls, hid_cls, dtype, n_visible=6, n_hidden=4, seed=0, scale=0.
 def _states(layer, n_samples, rng):
     if layer.states is None:
         x = rng.normal(0.0, 1.0, (n_samples, layer.n))
+        if layer.minimum is not None:
+            x = layer.minimum + np.abs(x)
     else:
         x = rng.choice(np.array(layer.states), (n_samples, layer.n))
     return x.astype(layer.dtype)
@@ -63,7 +69,15 @@ def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
+def _field_magnitude(layer):
+    """Return max |theta_f| over the layer's fields f (dReLU has two)."""
+    return np.max([np.abs(_f64(getattr(layer, name))) for name in layer.field_names],
+                  axis=0)
+
+
 def reference_energy_units(layer, x):
+    if isinstance(layer, RELU_LAYERS):
+        return relu_reference.layer_energy_units(layer, x)
     x = _f64(x)
     u = -_f64(layer.theta) * x
     if isinstance(layer, Gaussian):
@@ -72,6 +86,8 @@ def reference_energy_units(layer, x):
 
 
 def reference_cgf_units(layer, inputs):
+    if isinstance(layer, RELU_LAYERS):
+        return relu_reference.layer_terms(layer, inputs)["cgf"]
     x = _f64(layer.theta) + _f64(inputs)
     if isinstance(layer, Binary):
         return np.logaddexp(0.0, x)
@@ -82,6 +98,8 @@ def reference_cgf_units(layer, inputs):
 
 
 def reference_mean(layer, inputs):
+    if isinstance(layer, RELU_LAYERS):
+        return relu_reference.layer_terms(layer, inputs)["mean"]
     x = _f64(layer.theta) + _f64(inputs)
     if isinstance(layer, Binary):
         return _sigmoid(x)
@@ -91,6 +109,8 @@ def reference_mean(layer, inputs):
 
 
 def reference_var(layer, inputs):
+    if isinstance(layer, RELU_LAYERS):
+        return relu_reference.layer_terms(layer, inputs)["var"]
     x = _f64(layer.theta) + _f64(inputs)
     if isinstance(layer, Binary):
         p = _sigmoid(x)
@@ -117,7 +137,7 @@ def free_energy_tolerance(rbm, v):
     eps = _eps(rbm.dtype)
     inputs = _f64(v) @ _f64(rbm.weights)
     input_magnitude = np.abs(_f64(v)) @ np.abs(_f64(rbm.weights))
-    input_magnitude = input_magnitude + np.abs(_f64(rbm.hidden.theta))
+    input_magnitude = input_magnitude + _field_magnitude(rbm.hidden)
     slope = np.abs(reference_mean(rbm.hidden, inputs))
     terms = (np.abs(reference_energy_units(rbm.visible, v)).sum(axis=1)
              + np.abs(reference_cgf_units(rbm.hidden, inputs)).sum(axis=1))
@@ -129,7 +149,7 @@ def free_energy_tolerance(rbm, v):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("hid_cls", [Binary, Spin, Gaussian])
+@pytest.mark.parametrize("hid_cls", HIDDEN)
 @pytest.mark.parametrize("vis_cls", LAYERS)
 def test_free_energy_matches_numpy(vis_cls, hid_cls, dtype):
     rbm = _make_rbm(vis_cls, hid_cls, dtype)
@@ -198,7 +218,7 @@ def test_free_energy_gaussian_quadrature(vis_cls):
     assert np.allclose(rbm.free_energy(v), expected, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("hid_cls", LAYERS)
+@pytest.mark.parametrize("hid_cls", HIDDEN)
 @pytest.mark.parametrize("vis_cls", LAYERS)
 def test_free_energy_float32_matches_float64(vis_cls, hid_cls):
     rbm32 = _make_rbm(vis_cls, hid_cls, np.float32)
@@ -210,7 +230,7 @@ def test_free_energy_float32_matches_float64(vis_cls, hid_cls):
     assert np.all(difference <= free_energy_tolerance(rbm32, v))
 
 
-@pytest.mark.parametrize("hid_cls", LAYERS)
+@pytest.mark.parametrize("hid_cls", HIDDEN)
 def test_free_energy_thread_count_independent(hid_cls):
     rbm = _make_rbm(Binary, hid_cls, np.float32, n_visible=20, n_hidden=10)
     v = _states(rbm.visible, 300, np.random.default_rng(5))
@@ -229,7 +249,7 @@ def test_free_energy_invalid_states_rejected():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("hid_cls", LAYERS)
+@pytest.mark.parametrize("hid_cls", HIDDEN)
 @pytest.mark.parametrize("vis_cls", LAYERS)
 def test_energy_matches_numpy(vis_cls, hid_cls, dtype):
     rbm = _make_rbm(vis_cls, hid_cls, dtype)
@@ -258,46 +278,85 @@ def test_energy_row_mismatch_rejected():
 # phase_gradient kernel
 
 
+def _stats_rows(layer):
+    """Return the number of statistics rows of a layer: one per parameter, >= 2."""
+    return max(len(layer.param_names), 2)
+
+
 def _reference_phase(rbm, x, coef):
-    """Return (grad_w, stats_v, stats_h) of one phase in float64."""
+    """Return (grad_w, stats_v, stats_h, inputs) of one phase in float64."""
     x64, c64 = _f64(x), _f64(coef)
     inputs = x64 @ _f64(rbm.weights)
     mean_h = reference_mean(rbm.hidden, inputs)
     grad_w = (c64[:, None] * x64).T @ mean_h
     stats_v = np.zeros((2, rbm.n_visible))
-    stats_h = np.zeros((2, rbm.n_hidden))
+    stats_h = np.zeros((_stats_rows(rbm.hidden), rbm.n_hidden))
     stats_v[0] = c64 @ x64
-    stats_h[0] = c64 @ mean_h
     if isinstance(rbm.visible, Gaussian):
         stats_v[1] = -(c64 @ x64**2) / 2
+    if isinstance(rbm.hidden, RELU_LAYERS):
+        rows = relu_reference.layer_terms(rbm.hidden, inputs)["rows"]
+        for p, row in enumerate(rows):
+            stats_h[p] = c64 @ row
+        return grad_w, stats_v, stats_h, inputs
+    stats_h[0] = c64 @ mean_h
     if isinstance(rbm.hidden, Gaussian):
         var_h = reference_var(rbm.hidden, inputs)
         stats_h[1] = -(c64 @ (mean_h**2 + var_h)) / 2
     return grad_w, stats_v, stats_h, inputs
 
 
+def _relu_row_tolerances(rbm, c64, B, input_error, inputs):
+    """Return the tolerances of the ReLU / dReLU statistics rows.
+
+    Row p moves by |d row_p / dI| times the input error; the slope is a
+    central difference of the reference, doubled for margin.  The kernel
+    rounds each term to float64 and the closed-form references are good to
+    1e-10 relative at these inputs (relu_reference), so 1e-10 of each row
+    is added.
+    """
+    eps = _eps(rbm.dtype)
+    step = 1e-5 * (1.0 + np.abs(inputs))
+    above = relu_reference.layer_terms(rbm.hidden, inputs + step)["rows"]
+    below = relu_reference.layer_terms(rbm.hidden, inputs - step)["rows"]
+    rows = relu_reference.layer_terms(rbm.hidden, inputs)["rows"]
+    tolerances = []
+    for row, up, down in zip(rows, above, below):
+        slope = 2 * np.abs(up - down) / (2 * step)
+        error = slope * input_error + (16 * eps + 1e-10) * np.abs(row)
+        tolerances.append(c64 @ ((B + 4) * eps * (np.abs(row) + error) + error))
+    return np.vstack(tolerances)
+
+
 def _phase_tolerances(rbm, x, coef, inputs):
     """Return the (grad_w, stats_v, stats_h) tolerances in the RBM's dtype.
 
     E[h | x_b] carries the error of I = x W (N ulp of sum_i |x_i W_i mu|)
-    times its slope |dE[h]/dI| <= 1 (1 / gamma for Gaussian units), plus 16
-    ulp of its value for the sigmoid.  The sums over B rows add B ulp of
-    the summed magnitudes (the recursive-summation bound).
+    times its slope |dE[h]/dI| (at most 1 for Binary and Spin units, Var[h]
+    for real-valued ones), plus 16 ulp of its value for the sigmoid or the
+    final rounding.  The sums over B rows add B ulp of the summed magnitudes
+    (the recursive-summation bound).
     """
     eps = _eps(rbm.dtype)
     B, N = x.shape
     x64, c64 = np.abs(_f64(x)), np.abs(_f64(coef))
-    slope = 1.0 / _f64(rbm.hidden.gamma) if isinstance(rbm.hidden, Gaussian) else 1.0
-    input_magnitude = x64 @ np.abs(_f64(rbm.weights)) + np.abs(_f64(rbm.hidden.theta))
+    relu = isinstance(rbm.hidden, RELU_LAYERS)
+    var_h = np.abs(reference_var(rbm.hidden, inputs))
+    slope = var_h if rbm.hidden.states is None else 1.0
+    input_magnitude = x64 @ np.abs(_f64(rbm.weights)) + _field_magnitude(rbm.hidden)
     mean_h = np.abs(reference_mean(rbm.hidden, inputs))
     mean_error = eps * ((N + 2) * slope * input_magnitude + 16 * mean_h)
+    if relu:
+        mean_error = mean_error + 1e-10 * mean_h
     mean_magnitude = mean_h + mean_error
     grad_w = (c64[:, None] * x64).T @ ((B + 4) * eps * mean_magnitude + mean_error)
     stats_v = np.vstack([(B + 4) * eps * (c64 @ x64),
                          (B + 4) * eps * (c64 @ x64**2)])
+    if relu:
+        input_error = eps * (N + 2) * input_magnitude
+        return grad_w, stats_v, _relu_row_tolerances(rbm, c64, B, input_error, inputs)
     stats_h0 = c64 @ ((B + 4) * eps * mean_magnitude + mean_error)
     # -(E[h]^2 + Var[h]) / 2: E[h]^2 moves by 2 |E[h]| times its error.
-    var_h = np.abs(reference_var(rbm.hidden, inputs))
     second_magnitude = mean_magnitude**2 + var_h
     stats_h1 = 0.5 * (c64 @ ((B + 4) * eps * second_magnitude
                              + 2 * mean_magnitude * mean_error))
@@ -323,13 +382,13 @@ def _phase_problem(vis_cls, hid_cls, dtype, n_samples=37, n_visible=6, n_hidden=
     coef = coef.astype(dtype)
     grad0 = rng.normal(0.0, 1.0, (n_visible, n_hidden)).astype(dtype)
     stats_v0 = rng.normal(0.0, 1.0, (2, n_visible))
-    stats_h0 = rng.normal(0.0, 1.0, (2, n_hidden))
+    stats_h0 = rng.normal(0.0, 1.0, (_stats_rows(rbm.hidden), n_hidden))
     return rbm, x, coef, grad0, stats_v0, stats_h0
 
 
 @pytest.mark.parametrize("accumulate", [False, True])
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("hid_cls", LAYERS)
+@pytest.mark.parametrize("hid_cls", HIDDEN)
 @pytest.mark.parametrize("vis_cls", LAYERS)
 def test_phase_gradient_matches_numpy(vis_cls, hid_cls, dtype, accumulate):
     rbm, x, coef, grad0, stats_v0, stats_h0 = _phase_problem(vis_cls, hid_cls, dtype)
@@ -353,25 +412,28 @@ def test_phase_gradient_matches_numpy(vis_cls, hid_cls, dtype, accumulate):
     assert np.all(np.abs(_f64(grad_w) - ref_w) <= tol_w)
     assert np.all(np.abs(stats_v[0] - ref_v[0]) <= tol_v[0])
     assert np.all(np.abs(stats_v[1] - ref_v[1]) <= tol_v[1])
-    assert np.all(np.abs(stats_h[0] - ref_h[0]) <= tol_h[0])
-    assert np.all(np.abs(stats_h[1] - ref_h[1]) <= tol_h[1])
+    assert stats_h.shape == ref_h.shape
+    for row in range(stats_h.shape[0]):
+        assert np.all(np.abs(stats_h[row] - ref_h[row]) <= tol_h[row]), f"row {row}"
 
 
-@pytest.mark.parametrize("hid_cls", LAYERS)
+@pytest.mark.parametrize("hid_cls", HIDDEN)
 def test_phase_gradient_second_stats_untouched(hid_cls):
-    # Only Gaussian layers have a second parameter (gamma); the second row of
-    # the statistics of a Binary or Spin layer must stay as it was.
+    # Binary and Spin layers have one parameter; the second row of their
+    # statistics must stay as it was.
     rbm, x, coef, grad0, stats_v0, stats_h0 = _phase_problem(Binary, hid_cls,
                                                              np.float64)
     stats_v, stats_h = stats_v0.copy(), stats_h0.copy()
     _run_phase(rbm, x, coef, grad0.copy(), stats_v, stats_h, False)
     assert np.array_equal(stats_v[1], stats_v0[1])
-    if hid_cls is not Gaussian:
+    if len(hid_cls.param_names) == 1:
         assert np.array_equal(stats_h[1], stats_h0[1])
+    else:
+        assert not np.array_equal(stats_h[1], stats_h0[1])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("hid_cls", LAYERS)
+@pytest.mark.parametrize("hid_cls", HIDDEN)
 def test_phase_gradient_thread_count_independent(hid_cls, dtype):
     # 200 rows and 150 visible units span several row chunks (64) and
     # gradient row blocks (128), so both thread counts split the work.
@@ -510,7 +572,7 @@ def test_gibbs_leaves_input_unchanged():
     assert np.array_equal(v0, start)
 
 
-@pytest.mark.parametrize("hid_cls", LAYERS)
+@pytest.mark.parametrize("hid_cls", HIDDEN)
 def test_gibbs_row0_offsets_chains(hid_cls):
     # Chain b draws from stream row row0 + b, so chains 100: run alone with
     # row0 = 100 repeat chains 100: of the full run.
@@ -522,7 +584,7 @@ def test_gibbs_row0_offsets_chains(hid_cls):
     assert np.array_equal(h_tail, h_full[100:])
 
 
-@pytest.mark.parametrize("hid_cls", LAYERS)
+@pytest.mark.parametrize("hid_cls", HIDDEN)
 def test_gibbs_in_process_thread_count_independent(hid_cls):
     rbm = _make_rbm(Binary, hid_cls, np.float32, n_visible=20, n_hidden=8)
     v0 = _states(rbm.visible, 300, np.random.default_rng(0))
@@ -532,14 +594,17 @@ def test_gibbs_in_process_thread_count_independent(hid_cls):
     assert np.array_equal(one[1], two[1])
 
 
-@pytest.mark.parametrize("hid_cls", LAYERS)
+@pytest.mark.parametrize("hid_cls", HIDDEN)
 def test_gibbs_states_valid(hid_cls):
     rbm = _make_rbm(Spin, hid_cls, np.float32)
     v, h = rbm.gibbs(_states(rbm.visible, 100, np.random.default_rng(0)),
                      Stream.from_seed(2), n_steps=3)
     assert np.all(np.isin(v, rbm.visible.states))
-    if hid_cls is not Gaussian:
+    assert np.all(np.isfinite(h))
+    if rbm.hidden.states is not None:
         assert np.all(np.isin(h, rbm.hidden.states))
+    if rbm.hidden.minimum is not None:
+        assert np.all(h >= rbm.hidden.minimum)
 
 
 # thread-count independence across processes
@@ -552,7 +617,7 @@ _THREAD_SCRIPT = textwrap.dedent("""
     import threadpoolctl
 
     from rbmfast.config import TrainConfig
-    from rbmfast.layers import Binary, Gaussian
+    from rbmfast.layers import Binary, DReLU, Gaussian, ReLU
     from rbmfast.random import Stream
     from rbmfast.rbm import RBM
     from rbmfast.training import train
@@ -563,6 +628,11 @@ _THREAD_SCRIPT = textwrap.dedent("""
         "binary": Binary(12, theta=rng.normal(0, 1, 12)),
         "gaussian": Gaussian(12, theta=rng.normal(0, 1, 12),
                              gamma=rng.uniform(1, 2, 12)),
+        "relu": ReLU(12, theta=rng.normal(0, 1, 12), gamma=rng.uniform(1, 2, 12)),
+        "drelu": DReLU(12, theta_plus=rng.normal(0, 1, 12),
+                       theta_minus=rng.normal(0, 1, 12),
+                       gamma_plus=rng.uniform(1, 2, 12),
+                       gamma_minus=rng.uniform(1, 2, 12)),
     }
     for name, hidden in hidden_layers.items():
         visible = Binary(30, theta=rng.normal(0, 1, 30))
@@ -580,6 +650,16 @@ _THREAD_SCRIPT = textwrap.dedent("""
     np.save(f"{out}/train_hidden_theta.npy", rbm.hidden.theta)
     np.save(f"{out}/train_chains.npy", state.chains)
 
+    # ReLU and dReLU runs rescale their hidden units after every update
+    for hidden in ("relu", "drelu"):
+        config = TrainConfig(n_hidden=20, hidden=hidden, n_epochs=2, batch_size=64,
+                             seed=3)
+        rbm, _, state = train(config, data)
+        np.save(f"{out}/train_{hidden}_weights.npy", rbm.weights)
+        for name in rbm.hidden.param_names:
+            np.save(f"{out}/train_{hidden}_{name}.npy", getattr(rbm.hidden, name))
+        np.save(f"{out}/train_{hidden}_chains.npy", state.chains)
+
     openmp = [p["num_threads"] for p in threadpoolctl.threadpool_info()
               if p["user_api"] == "openmp"]
     with open(f"{out}/openmp.json", "w") as f:
@@ -587,8 +667,13 @@ _THREAD_SCRIPT = textwrap.dedent("""
 """)
 
 _THREAD_ARRAYS = ["gibbs_binary_v", "gibbs_binary_h", "gibbs_gaussian_v",
-                  "gibbs_gaussian_h", "train_weights", "train_visible_theta",
-                  "train_hidden_theta", "train_chains"]
+                  "gibbs_gaussian_h", "gibbs_relu_v", "gibbs_relu_h", "gibbs_drelu_v",
+                  "gibbs_drelu_h", "train_weights", "train_visible_theta",
+                  "train_hidden_theta", "train_chains", "train_relu_weights",
+                  "train_relu_theta", "train_relu_gamma", "train_relu_chains",
+                  "train_drelu_weights", "train_drelu_theta_plus",
+                  "train_drelu_theta_minus", "train_drelu_gamma_plus",
+                  "train_drelu_gamma_minus", "train_drelu_chains"]
 
 
 @pytest.fixture(scope="module")
@@ -622,7 +707,8 @@ def test_thread_count_independent(thread_runs, name):
 
 
 @pytest.mark.parametrize("hid_cls, values", [(Binary, [1.0, 0.0]), (Spin, [-1.0, 1.0]),
-                                             (Gaussian, [0.7, -1.3])])
+                                             (Gaussian, [0.7, -1.3]), (ReLU, [0.7, 0.0]),
+                                             (DReLU, [0.7, -1.3])])
 def test_clamp_holds_values(hid_cls, values):
     rbm = _make_rbm(Binary, hid_cls, np.float32)
     v0 = _states(rbm.visible, 80, np.random.default_rng(0))

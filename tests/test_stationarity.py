@@ -22,12 +22,12 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from rbmfast.layers import Binary, Gaussian, Spin
+from rbmfast.layers import Binary, DReLU, Gaussian, ReLU, Spin
 from rbmfast.random import Stream
 from rbmfast.rbm import RBM
 
 VISIBLE = [Binary, Spin]
-HIDDEN = [Binary, Spin, Gaussian]
+HIDDEN = [Binary, Spin, Gaussian, ReLU, DReLU]
 DTYPES = [np.float32, np.float64]
 N_VISIBLE = 5
 N_HIDDEN = 3
@@ -38,16 +38,17 @@ SWEEPS = (1, 4, 16)
 FLOOR_FACTOR = 4.0
 # Clamp values per hidden type: a valid state, and a second one for a
 # second clamped unit.
-CLAMP_VALUE = {Binary: 1.0, Spin: -1.0, Gaussian: 0.8}
-SECOND_CLAMP_VALUE = {Binary: 0.0, Spin: 1.0, Gaussian: -0.8}
+CLAMP_VALUE = {Binary: 1.0, Spin: -1.0, Gaussian: 0.8, ReLU: 0.8, DReLU: -0.8}
+SECOND_CLAMP_VALUE = {Binary: 0.0, Spin: 1.0, Gaussian: -0.8, ReLU: 0.0, DReLU: 1.2}
 
 
 def _make_rbm(vis_cls, hid_cls, dtype, seed):
     rng = np.random.default_rng(seed)
     visible = vis_cls(N_VISIBLE, dtype=dtype, theta=rng.normal(0.0, 0.5, N_VISIBLE))
-    hidden_params = {"theta": rng.normal(0.0, 0.5, N_HIDDEN)}
-    if hid_cls is Gaussian:
-        hidden_params["gamma"] = rng.uniform(1.0, 2.0, N_HIDDEN)
+    hidden_params = {name: rng.normal(0.0, 0.5, N_HIDDEN)
+                     for name in hid_cls.field_names}
+    for name in hid_cls.precision_names:
+        hidden_params[name] = rng.uniform(1.0, 2.0, N_HIDDEN)
     hidden = hid_cls(N_HIDDEN, dtype=dtype, **hidden_params)
     weights = rng.normal(0.0, 0.5, (N_VISIBLE, N_HIDDEN))
     return RBM(visible, hidden, weights)

@@ -246,3 +246,51 @@ def test_missing_labels_rejected():
 def test_wrong_data_shape_rejected():
     with pytest.raises(ValueError, match="2-D"):
         train(TrainConfig(n_hidden=4, n_epochs=1, batch_size=5), np.zeros(50))
+
+
+# ReLU and dReLU hidden units, rescaled to variance 1 after every update
+
+
+@pytest.mark.parametrize("hidden", ["relu", "drelu"])
+def test_resume_equals_single_run_rescaled(hidden):
+    x, y = labelled_data()
+    cfg = TrainConfig(n_hidden=8, hidden=hidden, n_epochs=4, batch_size=60, n_free=2,
+                      seed=5)
+    full, _, s_full = train(cfg, x, y)
+    part, cons, state = train(cfg, x, y, stop_at_update=17)
+    fit(part, x, cfg, constraints=cons, state=state)
+    assert np.array_equal(full.weights, part.weights)
+    for name in full.hidden.param_names:
+        assert np.array_equal(getattr(full.hidden, name), getattr(part.hidden, name))
+    assert np.array_equal(s_full.chains, state.chains)
+
+
+@pytest.mark.parametrize("hidden", ["relu", "drelu"])
+def test_rescaled_units_keep_unit_variance(hidden):
+    # Each update ends with unit variance over its minibatch, so over the
+    # whole data the variance stays near 1; without rescaling it drifts.
+    x, y = labelled_data()
+    variances = {}
+    for rescale in (None, False):
+        cfg = TrainConfig(n_hidden=10, hidden=hidden, n_epochs=15, batch_size=50,
+                          lr=1e-2, n_free=2, dtype="float64", seed=1,
+                          rescale_hidden=rescale)
+        rbm, cons, _ = train(cfg, x, y)
+        inputs = rbm.inputs_h_from_v(x)
+        mean = rbm.hidden.mean(inputs)
+        variances[rescale] = rbm.hidden.var(inputs).mean(axis=0) + mean.var(axis=0)
+        # rescaling columns keeps them in the null space of q^T
+        assert cons.violation(rbm.weights) < 1e-10
+    assert np.all(np.abs(variances[None] - 1) < 0.3)
+    assert np.any(np.abs(variances[False] - 1) > 0.3)
+
+
+def test_gaussian_hidden_not_rescaled_by_default():
+    x, y = labelled_data()
+    cfg = TrainConfig(n_hidden=6, hidden="gaussian", n_epochs=1, batch_size=60,
+                      n_free=2, seed=2)
+    default, _, _ = train(cfg, x, y)
+    off, _, _ = train(TrainConfig(**{**cfg.to_dict(), "rescale_hidden": False}), x, y)
+    on, _, _ = train(TrainConfig(**{**cfg.to_dict(), "rescale_hidden": True}), x, y)
+    assert np.array_equal(default.weights, off.weights)
+    assert not np.array_equal(default.weights, on.weights)

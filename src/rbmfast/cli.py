@@ -163,7 +163,8 @@ def _config_from_args(args):
         lr=args.lr, lr_final=args.lr_final, l2_fields=args.l2_fields,
         l1_weights=args.l1_weights, l2_weights=args.l2_weights,
         l1sq_weights=args.l1sq_weights, n_free=n_free, lambda_Q=args.lambda_Q,
-        Q_rank=args.Q_rank, seed=args.seed, n_threads=args.threads)
+        Q_rank=args.Q_rank, seed=args.seed, n_threads=args.threads,
+        rescale_hidden=args.rescale_hidden)
 
 
 OUTPUT_NAMES = (CONFIG_FILE, CHECKPOINT_FILE, MODEL_FILE, REPORT_DIR)
@@ -523,6 +524,11 @@ def build_parser():
                    help="visible unit type (binary; alignments: potts)")
     t.add_argument("--hidden", choices=["binary", "spin", "gaussian", "relu", "drelu"],
                    help="hidden unit type (gaussian; alignments: drelu)")
+    t.add_argument("--rescale-hidden", action=argparse.BooleanOptionalAction,
+                   default=None,
+                   help="after each update, rescale every real-valued hidden unit "
+                        "to variance 1 over the minibatch (default: on for relu and "
+                        "drelu, off otherwise)")
     t.add_argument("--n-hidden", type=int, help="hidden units (400; alignments: 100)")
     t.add_argument("--n-free", type=int,
                    help="free hidden units that carry the label (10; alignments: 3); "

@@ -13,18 +13,22 @@ import numpy as np
 
 __all__ = ["TrainConfig"]
 
+HIDDEN_TYPES = ("binary", "spin", "gaussian", "relu", "drelu")
+#: hidden types whose units can be rescaled (h -> s h)
+CONTINUOUS_HIDDEN_TYPES = ("gaussian", "relu", "drelu")
+
 
 @dataclass
 class TrainConfig:
     """Settings of one training run.
 
     Model: `visible` ('binary', 'spin', 'gaussian' or 'potts'), `hidden`
-    ('binary', 'spin', 'gaussian'), `n_hidden`, `n_states` (states per
-    site of a Potts visible layer, e.g. 21 for protein alignments), `dtype`
-    ('float32' or 'float64').  Sampling: `method` ('pcd' or 'cd'),
-    `n_gibbs` sweeps per update (k), `n_chains` persistent chains (default
-    the batch size).  Schedule: `n_epochs` passes over the data in shuffled
-    minibatches of `batch_size`.  The learning rate `lr` stays constant for
+    ('binary', 'spin', 'gaussian', 'relu', 'drelu'), `n_hidden`, `n_states`
+    (states per site of a Potts visible layer, e.g. 21 for protein
+    alignments), `dtype` ('float32' or 'float64').  Sampling: `method`
+    ('pcd' or 'cd'), `n_gibbs` sweeps per update (k), `n_chains` persistent
+    chains (default the batch size).  Schedule: `n_epochs` passes over the
+    data in shuffled minibatches of `batch_size`.  The learning rate `lr` stays constant for
     the fraction `lr_decay_start` of training, then decays geometrically to
     `lr_final` (default lr / 10).  Regularisers: `l2_fields` on the visible
     fields, `l1_weights`, `l2_weights` and the L1-squared penalty
@@ -32,6 +36,9 @@ class TrainConfig:
     `n_free` free hidden units (None: no constraint), `lambda_Q` for the
     second-order penalty, `Q_rank` for a low-rank Q.  `weight_scale` sets the
     initial weights, N(0, 1) weight_scale / sqrt(mean |v|^2).
+    `rescale_hidden` rescales each real-valued hidden unit after every
+    update so that its variance over the minibatch is 1 (None: on for
+    'relu' and 'drelu', off otherwise).
     """
 
     n_hidden: int = 100
@@ -62,6 +69,7 @@ class TrainConfig:
     Q_rank: int | None = None
     seed: int = 0
     n_threads: int | None = None
+    rescale_hidden: bool | None = None
 
     def to_dict(self):
         """Return the config as a JSON-serialisable dict."""
@@ -85,7 +93,7 @@ class TrainConfig:
                 _positive_int(name, getattr(self, name))
 
         _choice("visible", self.visible, ("binary", "spin", "gaussian", "potts"))
-        _choice("hidden", self.hidden, ("binary", "spin", "gaussian"))
+        _choice("hidden", self.hidden, HIDDEN_TYPES)
         if self.visible == "potts":
             if self.n_states is None:
                 raise ValueError("a Potts visible layer needs n_states, the number of "
@@ -131,6 +139,15 @@ class TrainConfig:
                 raise ValueError("n_threads = 0 is invalid: use None for the OpenMP "
                                  "default or a thread count >= 1")
 
+        if self.rescale_hidden is not None and not isinstance(
+                self.rescale_hidden, (bool, np.bool_)):
+            raise ValueError(f"rescale_hidden must be True, False or None, got "
+                             f"{self.rescale_hidden!r}")
+        if self.rescale_hidden and self.hidden not in CONTINUOUS_HIDDEN_TYPES:
+            raise ValueError(f"rescale_hidden needs real-valued hidden units "
+                             f"({', '.join(CONTINUOUS_HIDDEN_TYPES)}), but hidden is "
+                             f"{self.hidden!r}; set rescale_hidden to None or False")
+
         _int("seed", self.seed)
         if self.seed < 0:
             raise ValueError(f"seed must be >= 0, got {self.seed}")
@@ -139,6 +156,12 @@ class TrainConfig:
                 f"batch_size = {self.batch_size} is larger than the {n_samples} "
                 "training samples; use a smaller batch"
             )
+
+    def rescales_hidden(self):
+        """Return True when the hidden units are rescaled after each update."""
+        if self.rescale_hidden is None:
+            return self.hidden in ("relu", "drelu")
+        return bool(self.rescale_hidden)
 
     def final_lr(self):
         """Return the learning rate at the end of training."""

@@ -25,8 +25,8 @@ __all__ = ["apply_zero_sum_gauge", "project_zero_sum", "hidden_field_names"]
 
 
 def hidden_field_names(layer):
-    """Names of the hidden layer's parameters that add to its input (theta*)."""
-    return tuple(name for name in layer.param_names if name.startswith("theta"))
+    """Names of the hidden layer's parameters that add to its input."""
+    return tuple(layer.field_names)
 
 
 def project_zero_sum(array):

@@ -241,6 +241,10 @@ class RBM:
             )
         if not np.isfinite(val).all():
             raise ValueError("clamp values contain non-finite values")
+        minimum = self.hidden.minimum
+        if minimum is not None and val.size and val.min() < minimum:
+            raise ValueError(f"clamp values of {type(self.hidden).__name__} hidden "
+                             f"units must be >= {minimum}, got {val.min()}")
         return (np.ascontiguousarray(idx, dtype=np.intc),
                 np.ascontiguousarray(val, dtype=self.dtype))
 

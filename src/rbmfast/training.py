@@ -5,10 +5,12 @@ the data, weighted by the sample weights and normalised by their sum.  The
 negative phase comes from the chains after k block-Gibbs sweeps, normalised
 by the number of chains.  Then the regularisers and the second-order
 constraint penalty are added, the optimiser takes a step and the
-constrained weights are projected.  Minibatch order comes from a numpy
-generator per epoch and sampling from the kernels' counter-based stream,
-both derived from the seed, so a run does not depend on the number of
-threads and resumes bit for bit from a checkpoint.
+constrained weights are projected.  With `rescale_hidden`, the real-valued
+hidden units are then rescaled to variance 1 over the minibatch.
+Minibatch order comes from a numpy generator per epoch and sampling from
+the kernels' counter-based stream, both derived from the seed, so a run
+does not depend on the number of threads and resumes bit for bit from a
+checkpoint.
 """
 from __future__ import annotations
 
@@ -28,7 +30,8 @@ from rbmfast.optimizers import make_optimizer
 from rbmfast.random import Stream, seed_sequence
 from rbmfast.rbm import RBM
 
-__all__ = ["TrainState", "fit", "train", "init_rbm", "learning_rate"]
+__all__ = ["TrainState", "fit", "train", "init_rbm", "learning_rate",
+           "rescale_hidden_units"]
 
 
 @dataclasses.dataclass
@@ -86,6 +89,48 @@ def init_rbm(config, data, weights=None):
     rbm = RBM(visible, hidden, W)
     apply_zero_sum_gauge(rbm)
     return rbm
+
+
+def rescale_hidden_units(rbm, data, weights=None, n_threads=None):
+    """Rescale the real-valued hidden units in place to variance 1 over `data`.
+
+    The variance of unit mu over the weighted data is the mean of
+    Var[h_mu | v_b] plus the variance of E[h_mu | v_b].  The units change
+    to h / std (`Layer.rescale`) and the weight columns are multiplied by
+    std, which leaves the distribution of the visible units unchanged.
+    Scaling a column keeps it in the null space of the linear constraints,
+    and a zero column stays zero.  Units whose variance is not positive
+    and finite are left as they are.
+
+    Parameters
+    ----------
+    rbm : RBM
+        Model with Gaussian, ReLU or dReLU hidden units.
+    data : ndarray, shape (n_samples, n_visible)
+        Valid visible states in the RBM's dtype.
+    weights : ndarray, shape (n_samples,), optional
+        Sample weights; all ones by default.
+
+    Returns
+    -------
+    ndarray, shape (n_hidden,)
+        The standard deviations before rescaling (1 where left as is).
+    """
+    hidden = rbm.hidden
+    w = check_weights(weights, data.shape[0])
+    p = w / w.sum()
+    # one BLAS thread, so the products do not depend on the thread count
+    with single_threaded_blas():
+        inputs = rbm.inputs_h_from_v(data) if rbm.is_potts else data @ rbm.weights
+        mean = hidden.mean(inputs, n_threads).astype(np.float64)
+        var = hidden.var(inputs, n_threads).astype(np.float64)
+        center = p @ mean
+        total = p @ var + p @ (mean - center) ** 2
+    valid = np.isfinite(total) & (total > 0)
+    std = np.sqrt(np.where(valid, total, 1.0))
+    hidden.rescale(1.0 / std)
+    rbm.weights *= std
+    return std
 
 
 def new_state(rbm, config, n_chains):
@@ -230,6 +275,7 @@ class _Loop:
         self.stats_h = np.zeros((max(len(rbm.hidden.param_names), 2), M))
         self.chain_coef = np.full(n_chains, 1.0 / n_chains, dtype=dt)
         self.perm = None
+        self.rescale = config.rescales_hidden()
 
     def run(self, callback, progress, stop_at_update):
         state, cfg = self.state, self.config
@@ -301,6 +347,11 @@ class _Loop:
         apply_zero_sum_gauge(rbm)
         if self.constraints is not None:
             self.constraints.project(rbm.weights)
+        if self.rescale:
+            rescale_hidden_units(rbm, x, w, cfg.n_threads)
+            # a unit of small variance gets a small precision; the floor keeps
+            # every precision in its domain at the cost of that unit's gauge
+            hid.constrain_parameters()
         self._advance()
 
     def _phase(self, x, coef, accumulate):

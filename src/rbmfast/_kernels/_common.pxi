@@ -35,6 +35,8 @@ cdef rbm_layer_f32 layer_f32(int kind, tuple params, int n) except *:
     cdef const float[::1] a
     L.kind = kind
     L.n = n
+    if len(params) > 4:
+        raise ValueError(f"a layer has at most 4 parameter vectors, got {len(params)}")
     for i in range(4):
         L.p[i] = NULL
     for i, arr in enumerate(params):
@@ -50,6 +52,8 @@ cdef rbm_layer_f64 layer_f64(int kind, tuple params, int n) except *:
     cdef const double[::1] a
     L.kind = kind
     L.n = n
+    if len(params) > 4:
+        raise ValueError(f"a layer has at most 4 parameter vectors, got {len(params)}")
     for i in range(4):
         L.p[i] = NULL
     for i, arr in enumerate(params):

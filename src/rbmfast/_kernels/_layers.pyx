@@ -38,6 +38,38 @@ def philox_block(counter, key):
     return [out[0], out[1], out[2], out[3]]
 
 
+def erfcx(t):
+    """Return exp(t^2) erfc(t) elementwise from the C kernels, as float64."""
+    cdef const double[::1] tv = np.ascontiguousarray(t, dtype=np.float64).ravel()
+    out = np.empty(tv.shape[0])
+    cdef double[::1] ov = out
+    if tv.shape[0] > 0:
+        with nogil:
+            rbm_erfcx_values(tv.shape[0], &tv[0], &ov[0])
+    return out.reshape(np.shape(t))
+
+
+def truncated_normal_excess(alpha, uniform):
+    """Return Z - alpha with P(Z > alpha + d | Z > alpha) = uniform.
+
+    Z is standard normal; this is the inverse CDF the ReLU sampler uses.
+    alpha and uniform are broadcast together; the result is float64.
+    """
+    a, u = np.broadcast_arrays(np.asarray(alpha, dtype=np.float64),
+                               np.asarray(uniform, dtype=np.float64))
+    shape = a.shape
+    if not np.all((u > 0) & (u <= 1)):
+        raise ValueError("uniform values must lie in (0, 1]")
+    cdef const double[::1] av = np.ascontiguousarray(a).ravel()
+    cdef const double[::1] uv = np.ascontiguousarray(u).ravel()
+    out = np.empty(av.shape[0])
+    cdef double[::1] ov = out
+    if av.shape[0] > 0:
+        with nogil:
+            rbm_truncated_normal_excess_values(av.shape[0], &av[0], &uv[0], &ov[0])
+    return out.reshape(shape)
+
+
 def _check_rows(inputs, out, int n):
     if inputs.shape[1] != n or out.shape[1] != n:
         raise ValueError(

@@ -87,6 +87,9 @@ cdef extern from "layers.h" nogil:
     int rbm_sgd_f64(size_t n, double *p, const double *g, double *buf,
                     double lr, double momentum, double l2, double l1,
                     int n_threads)
+    void rbm_erfcx_values(size_t n, const double *t, double *out)
+    void rbm_truncated_normal_excess_values(size_t n, const double *alpha,
+                                            const double *uniform, double *out)
     void rbm_philox_block(const uint32_t ctr[4], const uint32_t key[2],
                           uint32_t out[4])
     int rbm_has_openmp()

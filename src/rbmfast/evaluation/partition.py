@@ -68,7 +68,7 @@ def log_partition_exact(rbm, max_states=2**20, layer="auto", n_threads=None):
     Raises
     ------
     ValueError
-        If no layer is discrete, if the requested layer is Gaussian, or if
+        If no layer is discrete, if the requested layer is real-valued, or if
         the enumerated layer has more than `max_states` states.
     """
     if layer not in ("auto", "visible", "hidden"):
@@ -114,7 +114,8 @@ def _enumerated_layer(rbm, layer):
     if not any(discrete.values()):
         raise ValueError(
             "log_partition_exact needs a Binary or Spin layer to enumerate, but "
-            "both layers are Gaussian; use log_partition_gaussian()"
+            "both layers are real-valued; use log_partition_gaussian() for "
+            "Gaussian layers or ais()"
         )
     if layer == "auto":
         if discrete["visible"] and discrete["hidden"]:
@@ -123,7 +124,7 @@ def _enumerated_layer(rbm, layer):
         return "visible" if discrete["visible"] else "hidden"
     if not discrete[layer]:
         raise ValueError(
-            f"the {layer} layer is Gaussian and cannot be enumerated; pass "
+            f"the {layer} layer is real-valued and cannot be enumerated; pass "
             "layer='auto' to enumerate the discrete layer"
         )
     return layer
@@ -267,9 +268,9 @@ def ais(rbm, n_chains=100, n_betas=None, betas=None, base=None, data=None, seed=
     with its fields set to zero.  Each beta is a temporary RBM with weights
     beta W, visible parameters (1 - beta) base + beta model (theta, and
     gamma for Gaussian units) and hidden fields beta theta_h.  Binary and
-    Spin hidden units are then uniform at beta = 0.  Gaussian hidden units
-    keep their precision gamma_h at every beta, because beta gamma_h would
-    make the beta = 0 model improper.  With F_k the free energy at beta_k,
+    Spin hidden units are then uniform at beta = 0.  Real-valued hidden
+    units (Gaussian, ReLU, dReLU) keep their precisions at every beta,
+    because beta gamma_h would make the beta = 0 model improper.  With F_k the free energy at beta_k,
     each chain starts from an exact base sample v and accumulates the log
     weight F_{k-1}(v) - F_k(v) before one block-Gibbs sweep at beta_k.
     log Z is estimated by log Z_base + log(mean(exp(log_weights))).
@@ -424,7 +425,7 @@ def _annealed_rbm(rbm, base, beta):
         for name in rbm.visible.param_names
     }
     hidden_params = _hidden_base_params(rbm.hidden)
-    for name in hidden_field_names(rbm.hidden):
+    for name in rbm.hidden.field_names:
         hidden_params[name] = beta * getattr(rbm.hidden, name).astype(np.float64)
     visible = type(rbm.visible)(rbm.n_visible, dtype=rbm.dtype, **visible_params)
     hidden = type(rbm.hidden)(rbm.n_hidden, dtype=rbm.dtype, **hidden_params)
@@ -433,10 +434,10 @@ def _annealed_rbm(rbm, base, beta):
 
 def _hidden_base_params(hidden):
     """Return the hidden base parameters: zero fields, precisions kept."""
-    fields = hidden_field_names(hidden)
-    return {name: (np.zeros(hidden.n) if name in fields
-                   else getattr(hidden, name).astype(np.float64))
-            for name in hidden.param_names}
+    params = {name: np.zeros(hidden.n) for name in hidden.field_names}
+    for name in hidden.precision_names:
+        params[name] = getattr(hidden, name).astype(np.float64)
+    return params
 
 
 def _log_partition_base(rbm, base):

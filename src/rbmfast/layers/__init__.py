@@ -1,14 +1,17 @@
-"""Layer types: Binary, Spin, Gaussian and Potts units behind one interface."""
+"""Layer types: Binary, Spin, Gaussian, ReLU, dReLU and Potts units behind one
+interface."""
 from rbmfast.layers.base import Layer
 from rbmfast.layers.discrete import Binary, Spin
 from rbmfast.layers.gaussian import Gaussian
 from rbmfast.layers.potts import Potts
+from rbmfast.layers.relu import DReLU, ReLU
 
-LAYER_TYPES = {"binary": Binary, "spin": Spin, "gaussian": Gaussian, "potts": Potts}
+LAYER_TYPES = {"binary": Binary, "spin": Spin, "gaussian": Gaussian, "relu": ReLU,
+               "drelu": DReLU, "potts": Potts}
 
 
 def layer_from_name(name, n, dtype, n_states=None):
-    """Return a new layer of type `name` ('binary', 'spin', 'gaussian', ...).
+    """Return a new layer of type `name` (a key of LAYER_TYPES).
 
     `n_states` is the number of states per site of a Potts layer.
     """
@@ -31,5 +34,5 @@ def layer_name(layer):
     raise TypeError(f"{type(layer).__name__} is not a registered layer type")
 
 
-__all__ = ["Layer", "Binary", "Spin", "Gaussian", "Potts", "LAYER_TYPES", "layer_from_name",
-           "layer_name"]
+__all__ = ["Layer", "Binary", "Spin", "Gaussian", "ReLU", "DReLU", "Potts",
+           "LAYER_TYPES", "layer_from_name", "layer_name"]

@@ -59,6 +59,12 @@ class Layer:
     param_names = ("theta",)
     #: values a state may take, or None for real-valued units
     states = None
+    #: lower bound of real-valued states (ReLU: 0), or None
+    minimum = None
+    #: parameters that change as 1 / s (fields) and as 1 / s^2 (precisions)
+    #: when the units change to s h; see `rescale`
+    field_names = ("theta",)
+    precision_names = ()
 
     def __init__(self, n, dtype=np.float32, **params):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -91,7 +97,9 @@ class Layer:
         if arr.shape != (self.n,):
             raise ValueError(f"{name} must have shape ({self.n},), got {arr.shape}")
         if not np.isfinite(arr).all():
-            raise ValueError(f"{name} contains non-finite values")
+            j = np.flatnonzero(~np.isfinite(arr))[0]
+            raise ValueError(f"{name} contains non-finite values ({arr[j]} at "
+                             f"unit {j})")
         return np.ascontiguousarray(arr, dtype=self.dtype)
 
     def __repr__(self):
@@ -116,6 +124,41 @@ class Layer:
 
     def constrain_parameters(self):
         """Move parameters back into their domain after an update."""
+
+    def rescale(self, scale):
+        """Change the units to h' = scale * h, in place.
+
+        Fields are divided by `scale` and precisions by `scale` squared, so
+        U'(scale * h) = U(h).  With the weight columns divided by `scale`,
+        the RBM keeps the same distribution of the visible units.
+
+        Parameters
+        ----------
+        scale : float or array_like, shape (n,)
+            Positive finite factor per unit.
+
+        Raises
+        ------
+        TypeError
+            For discrete units, whose states are fixed.
+        ValueError
+            For a factor that is not positive and finite.
+        """
+        if self.states is not None:
+            raise TypeError(f"{type(self).__name__} units take the fixed values "
+                            f"{list(self.states)} and cannot be rescaled")
+        scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), (self.n,))
+        bad = np.flatnonzero(~(np.isfinite(scale) & (scale > 0)))
+        if bad.size:
+            j = bad[0]
+            raise ValueError(f"rescale factor must be positive and finite, got "
+                             f"{scale[j]} at unit {j}")
+        for name in self.field_names:
+            param = getattr(self, name)
+            np.divide(param, scale, out=param, casting="same_kind")
+        for name in self.precision_names:
+            param = getattr(self, name)
+            np.divide(param, scale * scale, out=param, casting="same_kind")
 
     def astype(self, dtype):
         """Return a copy of the layer with parameters of `dtype`."""
@@ -150,6 +193,14 @@ class Layer:
                 raise ValueError(
                     f"{name} of a {type(self).__name__} layer must be in "
                     f"{list(self.states)}, got {arr[b, j]} at (sample {b}, unit {j})"
+                )
+        if self.minimum is not None:
+            below = np.argwhere(arr < self.minimum)
+            if below.size:
+                b, j = below[0]
+                raise ValueError(
+                    f"{name} of a {type(self).__name__} layer must be >= "
+                    f"{self.minimum}, got {arr[b, j]} at (sample {b}, unit {j})"
                 )
         return arr
 

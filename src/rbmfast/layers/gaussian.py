@@ -18,6 +18,7 @@ class Gaussian(Layer):
 
     kind = 2
     param_names = ("theta", "gamma")
+    precision_names = ("gamma",)
     #: precisions are kept at or above this value during training
     gamma_min = 1e-3
 
