@@ -16,7 +16,7 @@ static void FN(transpose)(int N, int M, const REAL *W, REAL *Wt,
 }
 
 /* Sample row b of layer L from I into x (ld L->n), then clamp. */
-static inline void FN(sample_clamped_row)(const LAYER *L, int b, const REAL *I,
+RBM_INLINE void FN(sample_clamped_row)(const LAYER *L, int b, const REAL *I,
                                           REAL *x, const rbm_stream *s,
                                           uint32_t row0, int n_clamp,
                                           const int *idx, const REAL *val,

@@ -45,7 +45,7 @@ static void FN(hidden_stats_block_relu)(const LAYER *L, int B, const REAL *I,
 }
 
 /* Hidden moments of columns [j0, j1): H[b, j] = c_b E[h_j | I_b], stats. */
-static void FN(hidden_stats_block)(const LAYER *L, int B, const REAL *I,
+RBM_INLINE void FN(hidden_stats_block)(const LAYER *L, int B, const REAL *I,
                                    const REAL *c, REAL *H, double *stats,
                                    int j0, int j1) {
     int M = L->n, n = j1 - j0;

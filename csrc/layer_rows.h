@@ -23,7 +23,7 @@
 /* p[j] = 1 / (1 + exp(-scale (theta[j] + I[j]))).  Finite inputs give
  * values in [0, 1]: exp overflows to +inf for large negative x and 1/inf is
  * 0, so no branch is needed. */
-static inline void FN(sigmoid_row)(int n, const REAL *theta, const REAL *I,
+RBM_INLINE void FN(sigmoid_row)(int n, const REAL *theta, const REAL *I,
                                    REAL scale, REAL *p) {
 #pragma omp simd
     for (int j = 0; j < n; j++) {
@@ -40,7 +40,7 @@ static inline size_t FN(row_scratch_bytes)(int n) {
     return words * sizeof(uint32_t) + (size_t)n * sizeof(double) + 64;
 }
 
-static inline void FN(sample_row_discrete)(const LAYER *L, const REAL *I,
+RBM_INLINE void FN(sample_row_discrete)(const LAYER *L, const REAL *I,
                                            REAL *x, const rbm_stream *s,
                                            uint32_t row, void *scratch) {
     int n = L->n;
@@ -58,7 +58,7 @@ static inline void FN(sample_row_discrete)(const LAYER *L, const REAL *I,
     }
 }
 
-static inline void FN(sample_row_gaussian)(const LAYER *L, const REAL *I,
+RBM_INLINE void FN(sample_row_gaussian)(const LAYER *L, const REAL *I,
                                            REAL *x, const rbm_stream *s,
                                            uint32_t row, void *scratch) {
     const REAL *theta = L->p[0], *gamma = L->p[1];
@@ -105,7 +105,7 @@ static inline void FN(sample_row_relu)(const LAYER *L, const REAL *I, REAL *x,
 
 /* Sample one row x (n) from its inputs I (n), drawing from stream s at
  * stream row `row`; scratch has row_scratch_bytes(n) bytes. */
-static inline void FN(sample_row)(const LAYER *L, const REAL *I, REAL *x,
+RBM_INLINE void FN(sample_row)(const LAYER *L, const REAL *I, REAL *x,
                                   const rbm_stream *s, uint32_t row,
                                   void *scratch) {
     if (L->kind == RBM_GAUSSIAN)
