@@ -59,7 +59,7 @@ static inline size_t FN(potts_scratch_bytes)(const POTTS *V) {
 
 /* Draw the state of every site of one row by inverse CDF, one uniform per
  * site: the first state whose cumulative weight exceeds u times the total.
- * E (n q) holds theta + I state-major, E[a n + i] for state a of site i,
+ * E (n q) contains theta + I state-major, E[a n + i] for state a of site i,
  * so that every step is a loop over sites that vectorises; it is
  * overwritten. */
 RBM_INLINE void FN(potts_sample_major)(int n, int q, REAL *E, uint8_t *vb,
@@ -244,7 +244,7 @@ int FN(rbm_potts_cgf)(const POTTS *V, int B, const REAL *Iv, double *out,
  *              in rbm_gibbs
  *   gemm       single-threaded BLAS gemm, called inside the OpenMP region
  * The hidden inputs are gathered and the hidden units sampled in the same
- * pass over a row; the visible inputs are one product h W^T on fixed tiles.
+ * pass over a row.  The visible inputs are one product h W^T on fixed tiles.
  */
 RBM_MULTIVERSION
 int FN(rbm_potts_gibbs)(const POTTS *V, const LAYER *hid, const REAL *W, int B,

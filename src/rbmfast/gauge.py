@@ -1,9 +1,9 @@
 """The zero-sum gauge of Potts visible layers.
 
 Adding c_i to every field theta[i, :] of site i changes every energy by
-the same constant, and adding d_i(mu) to every weight W[i, :, mu] changes
-the input of hidden unit mu by sum_i d_i(mu) whatever the visible state,
-which a shift of the hidden unit's field undoes.  The zero-sum gauge picks
+the same constant.  Adding d_i(mu) to every weight W[i, :, mu] changes the
+input of hidden unit mu by sum_i d_i(mu) whatever the visible state, and a
+shift of the hidden unit's field undoes that.  The zero-sum gauge picks
 the representative with sum_a theta[i, a] = 0 and sum_a W[i, a, mu] = 0:
 it leaves p(v), p(h | v) and p(v | h) unchanged, so free-energy
 differences and log-likelihoods are unchanged, while F(v) rises and log Z
@@ -41,9 +41,9 @@ def project_zero_sum(array):
 def apply_zero_sum_gauge(rbm):
     """Move a Potts RBM to the zero-sum gauge in place.
 
-    The hidden fields absorb the weight means, so the model is unchanged;
-    returns sum_i mean_a theta[i, a], the constant by which F(v) rose and
-    log Z fell.  Does nothing (and returns 0) for other visible layers.
+    The hidden fields absorb the weight means, so the model is unchanged.
+    Returns sum_i mean_a theta[i, a], the constant by which F(v) rose and
+    log Z fell, or 0 for other visible layers, which are left as they are.
     """
     if not isinstance(rbm.visible, Potts):
         return 0.0
