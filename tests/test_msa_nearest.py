@@ -10,6 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 
+from rbmfast import archive
 from rbmfast._kernels._reweight import nearest_rows
 from rbmfast.datasets import msa
 from rbmfast.datasets.msa import (ALPHABET, N_STATES, encode_alignment,
@@ -387,7 +388,7 @@ def test_write_fasta_failure_keeps_old_file(tmp_path, monkeypatch):
     def failing_replace(source, target):
         raise OSError("simulated rename failure")
 
-    monkeypatch.setattr(msa.os, "replace", failing_replace)
+    monkeypatch.setattr(archive.os, "replace", failing_replace)
     with pytest.raises(OSError, match="simulated rename failure"):
         write_fasta(path, np.zeros((1, 3), np.int8), ["s"])
     assert path.read_text() == "old\n"

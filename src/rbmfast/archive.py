@@ -171,13 +171,32 @@ def write_archive(
             f"cannot write archive {str(target)!r}: directory {str(directory)!r} "
             "does not exist; create it first",
         )
+    return write_atomically(
+        target, lambda stream: _write_zip(stream, metadata_bytes, checked_arrays))
+
+
+def write_atomically(target, write, binary=True):
+    """Write a file through a temporary file in its directory, then rename it.
+
+    `write(stream)` fills the open temporary file (binary, or ASCII text with
+    newline "\n" when `binary` is false).  The file is flushed and synced
+    before ``os.replace`` puts it in place with the mode an existing target
+    had, so a crash leaves the old file or the new one, never a part.  On
+    any error the temporary file is removed and the target is untouched.
+    """
+    target = Path(target)
+    directory = target.parent
     file_mode = _target_file_mode(target)
     descriptor, temporary_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=directory
     )
     try:
-        with os.fdopen(descriptor, "wb") as stream:
-            _write_zip(stream, metadata_bytes, checked_arrays)
+        if binary:
+            stream = os.fdopen(descriptor, "wb")
+        else:
+            stream = os.fdopen(descriptor, "w", encoding="ascii", newline="\n")
+        with stream:
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary_name, file_mode)

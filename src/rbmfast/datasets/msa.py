@@ -24,8 +24,6 @@ import gzip
 import io
 import logging
 import math
-import os
-import tempfile
 import zlib
 from fractions import Fraction
 from numbers import Real
@@ -36,7 +34,7 @@ import numpy as np
 
 from rbmfast._kernels._reweight import identity_counts, nearest_rows
 from rbmfast._threads import resolve_threads
-from rbmfast.archive import _fsync_directory, _target_file_mode
+from rbmfast.archive import write_atomically
 from rbmfast.labels import check_weights
 
 __all__ = [
@@ -996,28 +994,15 @@ def write_fasta(path, seqs, ids, alphabet=ALPHABET, line_width=60):
 
     letters = np.frombuffer(alphabet.encode("ascii"), dtype=np.uint8)[codes]
     width = int(line_width)
-    file_mode = _target_file_mode(target)
-    descriptor, temporary_name = tempfile.mkstemp(prefix=f".{target.name}.",
-                                                  suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii", newline="\n") as handle:
-            for seq_id, row in zip(ids, letters):
-                sequence = row.tobytes().decode("ascii")
-                handle.write(f">{seq_id}\n")
-                for start in range(0, len(sequence), width):
-                    handle.write(sequence[start:start + width] + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary_name, file_mode)
-        os.replace(temporary_name, target)
-    except BaseException:
-        try:
-            os.remove(temporary_name)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_directory(directory)
-    return target
+
+    def write(handle):
+        for seq_id, row in zip(ids, letters):
+            sequence = row.tobytes().decode("ascii")
+            handle.write(f">{seq_id}\n")
+            for start in range(0, len(sequence), width):
+                handle.write(sequence[start:start + width] + "\n")
+
+    return write_atomically(target, write, binary=False)
 
 
 # ---------------------------------------------------------------------------
