@@ -21,7 +21,8 @@ import numpy as np
 from rbmfast.labels import check_weights, label_covariance_matrix, label_matrix
 from rbmfast.labels import label_second_moment
 
-__all__ = ["ConstraintGroup", "Constraints", "label_constraints", "DEFAULT_MAX_Q_BYTES"]
+__all__ = ["ConstraintGroup", "Constraints", "label_constraints", "DEFAULT_MAX_Q_BYTES",
+           "check_second_order_size"]
 
 #: largest float64 storage of the Q matrices that is built without a rank
 DEFAULT_MAX_Q_BYTES = 2**30
@@ -302,7 +303,9 @@ def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
     units = np.setdiff1d(np.arange(n_hidden), free)
     if units.size == 0:
         return Constraints([], n_hidden)
-    q = label_covariance_matrix(x, U, w) if first_order else None
+    q = None
+    if first_order:
+        q = _drop_rounding_columns(label_covariance_matrix(x, U, w), x, U)
     Q = factors = None
     if lambda_Q > 0:
         Q, factors = _second_order(x, U, w, Q_rank, max_Q_bytes)
@@ -326,15 +329,26 @@ def _free_units(n_hidden, n_free, free_units):
     return np.arange(n_free)
 
 
-def _second_order(x, U, w, rank, max_bytes):
-    n, K = x.shape[1], U.shape[1]
-    full_bytes = 8 * K * n * n
-    if rank is None and full_bytes > max_bytes:
+def check_second_order_size(n_visible, n_label_columns, Q_rank=None,
+                            max_Q_bytes=DEFAULT_MAX_Q_BYTES):
+    """Raise ValueError when full Q matrices would exceed `max_Q_bytes`.
+
+    `label_constraints` makes this check itself; call it to reject a
+    setting before any work.  Low-rank Q (`Q_rank` set) is never rejected.
+    """
+    full_bytes = 8 * n_label_columns * n_visible * n_visible
+    if Q_rank is None and full_bytes > max_Q_bytes:
         raise ValueError(
             f"second-order matrices Q need {full_bytes / 2**20:.0f} MiB "
-            f"({K} x {n} x {n} float64), over the limit of {max_bytes / 2**20:.0f} "
-            "MiB; pass a low rank (Q_rank) or raise max_Q_bytes"
+            f"({n_label_columns} x {n_visible} x {n_visible} float64), over the "
+            f"limit of {max_Q_bytes / 2**20:.0f} MiB; pass a low rank (Q_rank) or "
+            "raise max_Q_bytes"
         )
+
+
+def _second_order(x, U, w, rank, max_bytes):
+    n, K = x.shape[1], U.shape[1]
+    check_second_order_size(n, K, rank, max_bytes)
     if rank is None:
         return np.stack([label_second_moment(x, U[:, k], w) for k in range(K)]), None
     if not 1 <= rank <= n:
@@ -346,6 +360,24 @@ def _second_order(x, U, w, rank, max_bytes):
         vectors.append(V[:, keep])
         values.append(s[keep])
     return None, (np.stack(vectors), np.stack(values))
+
+
+def _drop_rounding_columns(q, x, U):
+    """Return q with the columns that are zero up to rounding set to exactly 0.
+
+    Entry (i, k) of q is a weighted mean of n products (x_bi - <x_i>)(U_bk -
+    <U_k>).  Each factor is bounded by the range (max - min) of its values, so
+    the float64 rounding error of the entry is at most about n eps range(x)
+    range(U_k).  Data whose class means are equal by construction (spins
+    together with their global flips, for example) give a q of rounding
+    noise, and projecting it out would remove random directions from the
+    constrained units.
+    """
+    tolerance = (x.shape[0] * np.finfo(np.float64).eps * np.ptp(x)
+                 * np.ptp(U, axis=0))
+    q = q.copy()
+    q[:, np.abs(q).max(axis=0) <= tolerance] = 0.0
+    return q
 
 
 def _orthonormal_basis(q):
