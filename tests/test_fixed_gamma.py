@@ -1,10 +1,11 @@
-"""Gaussian visible units with fixed precisions: config, training, files;
+"""Gaussian visible units with fixed precisions: config, training, files, CLI;
 and training with the second-order penalty on 1 and 2 threads."""
 import json
 
 import numpy as np
 import pytest
 
+from rbmfast.cli import main
 from rbmfast.config import TrainConfig
 from rbmfast.io import load_checkpoint, load_model, save_checkpoint
 from rbmfast.training import fit, init_rbm, train
@@ -122,6 +123,35 @@ def test_fixed_parameters_names():
 def test_config_round_trip_keeps_gamma_settings():
     config = gaussian_config(visible_gamma=0.5, learn_visible_gamma=False)
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_cli_fix_visible_gamma(tmp_path):
+    x, y = gaussian_data()
+    data_path = tmp_path / "gaussian.npz"
+    np.savez(data_path, data=x, labels=y)
+    out = tmp_path / "run"
+    assert main(["train", "--data", "npz", "--data-path", str(data_path), "--out",
+                 str(out), "--visible", "gaussian", "--hidden", "binary",
+                 "--n-hidden", "6", "--n-free", "1", "--epochs", "2",
+                 "--batch-size", "40", "--visible-gamma", "1.5",
+                 "--fix-visible-gamma", "--quiet", "--threads", "1",
+                 "--n-per-class", "5", "--sample-steps", "5"]) == 0
+    rbm, _, _ = load_model(out / "model.rbm")
+    np.testing.assert_array_equal(rbm.visible.gamma, np.full(10, 1.5, np.float32))
+    saved = json.loads((out / "config.json").read_text())["config"]
+    assert saved["visible_gamma"] == 1.5
+    assert saved["learn_visible_gamma"] is False
+
+
+def test_cli_fix_visible_gamma_needs_gaussian(tmp_path, capsys):
+    x, y = gaussian_data()
+    data_path = tmp_path / "binary.npz"
+    np.savez(data_path, data=(x > 0).astype(np.float32), labels=y)
+    out = tmp_path / "run"
+    assert main(["train", "--data", "npz", "--data-path", str(data_path), "--out",
+                 str(out), "--fix-visible-gamma", "--quiet"]) == 2
+    assert "applies to Gaussian visible units only" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_penalty_training_same_for_one_and_two_threads():
