@@ -12,8 +12,11 @@ prints spin updates per second, side by side, for:
   np.roll neighbour sums and numpy's default Generator; numpy runs it on
   one thread.
 
-Each figure is the median over the repetitions. Run from the repository
-root: ``python bench/bench_ising.py [--L 64] [--T 2.269] [--chains 16]``.
+Each rate is the median over the repetitions, with the fastest repetition
+next to it.  ``other`` is the median CPU load of other processes during the
+timed calls, in cores (`bench_pcd.OtherLoad`), because on a shared machine
+the 2-thread rows are only valid when it is near 0. Run from the repository root:
+``python bench/bench_ising.py [--L 64] [--T 2.269] [--chains 16]``.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import time
 
 import numpy as np
 
+from bench_pcd import OtherLoad
 from rbmfast._kernels import _ising
 
 KEY = (2024, 12)
@@ -51,14 +55,21 @@ def start_lattices(n_chains, L, seed=0):
 
 
 def time_call(repeats, function, *args, **kwargs):
-    """Return the median seconds and the last result of `repeats` calls of
-    function(*args, **kwargs)."""
-    times, result = [], None
+    """Time `repeats` calls of function(*args, **kwargs).
+
+    Returns the median and the minimum seconds, the median load of other
+    processes in cores (None where it cannot be read) and the last result.
+    """
+    times, loads, result = [], [], None
     for _ in range(repeats):
-        start = time.perf_counter()
-        result = function(*args, **kwargs)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        with OtherLoad() as load:
+            start = time.perf_counter()
+            result = function(*args, **kwargs)
+            times.append(time.perf_counter() - start)
+        if load.cores is not None:
+            loads.append(load.cores)
+    other = statistics.median(loads) if loads else None
+    return statistics.median(times), min(times), other, result
 
 
 def main():
@@ -82,31 +93,39 @@ def main():
     _ising.metropolis(spins, beta, 0.0, 200, KEY, 0)
     call = 10**6
     for n_threads in (1, 2):
-        seconds, _ = time_call(args.repeats, _ising.metropolis, spins, beta, 0.0,
-                               args.sweeps, KEY, call, n_threads=n_threads)
+        seconds, fastest, other, _ = time_call(args.repeats, _ising.metropolis, spins,
+                                               beta, 0.0, args.sweeps, KEY, call,
+                                               n_threads=n_threads)
         updates = args.chains * n_sites * args.sweeps
-        rows.append(("rbmfast Metropolis", n_threads, updates / seconds))
+        rows.append(("rbmfast Metropolis", n_threads, updates / seconds,
+                     updates / fastest, other))
 
     # Enough clusters for about `sweeps` lattices' worth of flips.
     _, flipped = _ising.wolff(spins, beta, 100, KEY, 0)
     mean_cluster = max(flipped.sum() / (100 * args.chains), 1.0)
     n_clusters = int(np.ceil(args.sweeps * n_sites / mean_cluster))
     for n_threads in (1, 2):
-        seconds, (_, flipped) = time_call(args.repeats, _ising.wolff, spins, beta,
-                                          n_clusters, KEY, call, n_threads=n_threads)
-        rows.append(("rbmfast Wolff (flips)", n_threads, flipped.sum() / seconds))
+        seconds, fastest, other, (_, flipped) = time_call(
+            args.repeats, _ising.wolff, spins, beta, n_clusters, KEY, call,
+            n_threads=n_threads)
+        rows.append(("rbmfast Wolff (flips)", n_threads, flipped.sum() / seconds,
+                     flipped.sum() / fastest, other))
 
     numpy_spins = spins.astype(np.float64)
     rng = np.random.default_rng(1)
     numpy_sweeps = max(1, args.sweeps // 10)
-    seconds, _ = time_call(args.repeats, numpy_metropolis, numpy_spins, beta,
-                           numpy_sweeps, rng)
-    numpy_rate = args.chains * n_sites * numpy_sweeps / seconds
-    rows.append(("numpy Metropolis", 1, numpy_rate))
+    seconds, fastest, other, _ = time_call(args.repeats, numpy_metropolis,
+                                           numpy_spins, beta, numpy_sweeps, rng)
+    numpy_updates = args.chains * n_sites * numpy_sweeps
+    numpy_rate = numpy_updates / seconds
+    rows.append(("numpy Metropolis", 1, numpy_rate, numpy_updates / fastest, other))
 
-    print(f"{'implementation':24s} {'threads':>7s} {'M updates/s':>12s} {'/numpy':>8s}")
-    for name, n_threads, rate in rows:
-        print(f"{name:24s} {n_threads:7d} {rate / 1e6:12.1f} {rate / numpy_rate:8.1f}")
+    print(f"{'implementation':24s} {'threads':>7s} {'M updates/s':>12s} "
+          f"{'best':>7s} {'/numpy':>8s} {'other':>6s}")
+    for name, n_threads, rate, best, other in rows:
+        load = "n/a" if other is None else f"{other:.2f}"
+        print(f"{name:24s} {n_threads:7d} {rate / 1e6:12.1f} {best / 1e6:7.1f} "
+              f"{rate / numpy_rate:8.1f} {load:>6s}")
     print(f"Wolff mean cluster size {mean_cluster:.1f} sites, {n_clusters} clusters "
           f"per call; load average {os.getloadavg()[0]:.2f}")
 

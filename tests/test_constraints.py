@@ -226,3 +226,33 @@ def test_round_trip_arrays():
     assert np.array_equal(again.groups[0].Q, cons.groups[0].Q)
     assert again.groups[0].lambda_Q == 0.5
     assert again.free_units.tolist() == [0, 1]
+
+
+def flip_symmetric_spins(n=500, n_visible=16, seed=0):
+    """Spins with a label, each row present together with its global flip."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, n)
+    x = np.where(rng.random((n, n_visible)) < 0.3 + 0.1 * y[:, None], 1.0, -1.0)
+    return np.concatenate([x, -x]), np.concatenate([y, y])
+
+
+def test_rounding_q_of_symmetric_data_is_zero():
+    # Every class mean is exactly 0, so q is rounding noise: projecting it out
+    # would remove 3 random directions.
+    x, y = flip_symmetric_spins()
+    group = label_constraints(x, y, 6, n_free=1).groups[0]
+    assert group.q.shape == (16, 3)
+    assert not np.any(group.q)
+    W = np.random.default_rng(1).normal(size=(16, 6))
+    before = W.copy()
+    group.project(W)
+    np.testing.assert_array_equal(W, before)
+
+
+def test_small_real_q_kept():
+    # One flipped row less leaves class means of order 1 / n, far above the
+    # rounding of q.
+    x, y = flip_symmetric_spins()
+    group = label_constraints(x[1:], y[1:], 6, n_free=1).groups[0]
+    assert np.abs(group.q).max() > 1e-5
+    assert group._basis.shape[1] > 0

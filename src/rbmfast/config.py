@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rbmfast.layers.gaussian import Gaussian
+
 __all__ = ["TrainConfig"]
 
 HIDDEN_TYPES = ("binary", "spin", "gaussian", "relu", "drelu")
@@ -38,7 +40,10 @@ class TrainConfig:
     initial weights, N(0, 1) weight_scale / sqrt(mean |v|^2).
     `rescale_hidden` rescales each real-valued hidden unit after every
     update so that its variance over the minibatch is 1 (None: on for
-    'relu' and 'drelu', off otherwise).
+    'relu' and 'drelu', off otherwise).  Gaussian visible units:
+    `visible_gamma` sets every initial precision (None: 1 / the data
+    variance of each unit), and with `learn_visible_gamma` False the
+    precisions keep their initial values during training.
     """
 
     n_hidden: int = 100
@@ -67,6 +72,8 @@ class TrainConfig:
     n_free: int | None = None
     lambda_Q: float = 0.0
     Q_rank: int | None = None
+    visible_gamma: float | None = None
+    learn_visible_gamma: bool = True
     seed: int = 0
     n_threads: int | None = None
     rescale_hidden: bool | None = None
@@ -128,6 +135,7 @@ class TrainConfig:
         if self.Q_rank is not None and self.lambda_Q == 0:
             raise ValueError(f"Q_rank = {self.Q_rank} has no effect with lambda_Q = 0; "
                              "set lambda_Q > 0 or drop Q_rank")
+        self._validate_visible_gamma()
         if self.n_free is not None:
             _int("n_free", self.n_free)
             if not 0 <= self.n_free <= self.n_hidden:
@@ -162,6 +170,31 @@ class TrainConfig:
         if self.rescale_hidden is None:
             return self.hidden in ("relu", "drelu")
         return bool(self.rescale_hidden)
+    def _validate_visible_gamma(self):
+        if not isinstance(self.learn_visible_gamma, (bool, np.bool_)):
+            raise ValueError(f"learn_visible_gamma must be True or False, got "
+                             f"{self.learn_visible_gamma!r}")
+        if self.visible == "gaussian":
+            if self.visible_gamma is not None and not (
+                    _real(self.visible_gamma) >= Gaussian.gamma_min):
+                raise ValueError(f"visible_gamma must be a finite number >= "
+                                 f"{Gaussian.gamma_min} (the smallest precision training "
+                                 f"keeps), got {self.visible_gamma!r}")
+            return
+        if self.visible_gamma is not None:
+            raise ValueError(f"visible_gamma = {self.visible_gamma!r} applies to "
+                             f"Gaussian visible units only, but visible is "
+                             f"{self.visible!r}; drop visible_gamma")
+        if not self.learn_visible_gamma:
+            raise ValueError(f"learn_visible_gamma = False applies to Gaussian "
+                             f"visible units only, but visible is {self.visible!r}")
+
+    def fixed_parameters(self):
+        """Return the names of the parameter blocks that training leaves unchanged.
+
+        Names are those of the optimiser, such as ``"visible.gamma"``.
+        """
+        return () if self.learn_visible_gamma else ("visible.gamma",)
 
     def final_lr(self):
         """Return the learning rate at the end of training."""

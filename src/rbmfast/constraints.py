@@ -21,7 +21,8 @@ import numpy as np
 from rbmfast.labels import check_weights, label_covariance_matrix, label_matrix
 from rbmfast.labels import label_second_moment, potts_label_covariance
 
-__all__ = ["ConstraintGroup", "Constraints", "label_constraints", "DEFAULT_MAX_Q_BYTES"]
+__all__ = ["ConstraintGroup", "Constraints", "label_constraints", "DEFAULT_MAX_Q_BYTES",
+           "check_second_order_size"]
 
 #: largest float64 storage of the Q matrices that is built without a rank
 DEFAULT_MAX_Q_BYTES = 2**30
@@ -308,8 +309,13 @@ def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
         return Constraints([], n_hidden)
     q = None
     if first_order:
-        q = (label_covariance_matrix(x, U, w) if n_states is None
-             else potts_label_covariance(x, n_states, U, w))
+        if n_states is None:
+            q = label_covariance_matrix(x, U, w)
+            x_range = np.ptp(x)
+        else:
+            # one-hot entries lie in [0, 1]
+            q, x_range = potts_label_covariance(x, n_states, U, w), 1.0
+        q = _drop_rounding_columns(q, x.shape[0], x_range, U)
     Q = factors = None
     if lambda_Q > 0:
         if n_states is not None:
@@ -335,15 +341,26 @@ def _free_units(n_hidden, n_free, free_units):
     return np.arange(n_free)
 
 
-def _second_order(x, U, w, rank, max_bytes):
-    n, K = x.shape[1], U.shape[1]
-    full_bytes = 8 * K * n * n
-    if rank is None and full_bytes > max_bytes:
+def check_second_order_size(n_visible, n_label_columns, Q_rank=None,
+                            max_Q_bytes=DEFAULT_MAX_Q_BYTES):
+    """Raise ValueError when full Q matrices would exceed `max_Q_bytes`.
+
+    `label_constraints` makes this check itself; call it to reject a
+    setting before any work.  Low-rank Q (`Q_rank` set) is never rejected.
+    """
+    full_bytes = 8 * n_label_columns * n_visible * n_visible
+    if Q_rank is None and full_bytes > max_Q_bytes:
         raise ValueError(
             f"second-order matrices Q need {full_bytes / 2**20:.0f} MiB "
-            f"({K} x {n} x {n} float64), over the limit of {max_bytes / 2**20:.0f} "
-            "MiB; pass a low rank (Q_rank) or raise max_Q_bytes"
+            f"({n_label_columns} x {n_visible} x {n_visible} float64), over the "
+            f"limit of {max_Q_bytes / 2**20:.0f} MiB; pass a low rank (Q_rank) or "
+            "raise max_Q_bytes"
         )
+
+
+def _second_order(x, U, w, rank, max_bytes):
+    n, K = x.shape[1], U.shape[1]
+    check_second_order_size(n, K, rank, max_bytes)
     if rank is None:
         return np.stack([label_second_moment(x, U[:, k], w) for k in range(K)]), None
     if not 1 <= rank <= n:
@@ -372,6 +389,23 @@ def _potts_one_hot(x, n_states, max_bytes):
     flat = np.arange(x.shape[1]) * n_states + x.astype(np.intp)
     np.put_along_axis(out, flat, 1.0, axis=1)
     return out
+
+
+def _drop_rounding_columns(q, n_samples, x_range, U):
+    """Return q with the columns that are zero up to rounding set to exactly 0.
+
+    Entry (i, k) of q is a weighted mean of n products (x_bi - <x_i>)(U_bk -
+    <U_k>).  Each factor is bounded by the range (max - min) of its values, so
+    the float64 rounding error of the entry is at most about n eps range(x)
+    range(U_k).  Data whose class means are equal by construction (spins
+    together with their global flips, for example) give a q of rounding
+    noise, and projecting it out would remove random directions from the
+    constrained units.
+    """
+    tolerance = n_samples * np.finfo(np.float64).eps * x_range * np.ptp(U, axis=0)
+    q = q.copy()
+    q[:, np.abs(q).max(axis=0) <= tolerance] = 0.0
+    return q
 
 
 def _orthonormal_basis(q):

@@ -177,7 +177,7 @@ def load_checkpoint(path):
         prefix = "optimizer/"
         optimizer.load_state(s["optimizer_step"], {
             k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
-        _check_optimizer_buffers(optimizer, rbm, path)
+        _check_optimizer_buffers(optimizer, rbm, config, path)
         chains = rbm.visible.check_states(arrays["chains"], "checkpoint chains")
         state = TrainState(int(s["update"]), int(s["epoch"]), int(s["batch"]),
                            chains.copy(), Stream.from_state(s["stream"]), optimizer,
@@ -191,13 +191,14 @@ def load_checkpoint(path):
             "metadata": content.get("metadata", {})}
 
 
-def _check_optimizer_buffers(optimizer, rbm, path):
-    """Raise ModelFileError unless every parameter block has its buffers."""
+def _check_optimizer_buffers(optimizer, rbm, config, path):
+    """Raise ModelFileError unless every trained parameter block has its buffers."""
     if optimizer.t == 0:
         return
     expected = {"weights"} | {f"{prefix}.{name}" for prefix, layer in
                               (("visible", rbm.visible), ("hidden", rbm.hidden))
                               for name in layer.param_names}
+    expected -= set(config.fixed_parameters())
     missing = sorted(expected - set(optimizer.buffers))
     if missing and optimizer.buffers_required:
         raise ModelFileError(

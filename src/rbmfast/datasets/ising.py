@@ -30,6 +30,7 @@ __all__ = [
     "load_ising",
     "save_ising",
     "simulate_ising",
+    "split_by_chain",
 ]
 
 #: Critical temperature of the infinite square lattice, 2 / log(1 + sqrt 2).
@@ -323,6 +324,47 @@ def simulate_ising(L, temperatures, n_per_temperature, seed=0,
         field=field,
         algorithm=algorithm,
     )
+
+
+def split_by_chain(data, n_test_chains):
+    """Return the row indices of training and held-out samples, split by chain.
+
+    At every temperature the `n_test_chains` chains with the largest indices
+    are held out.  Samples of one chain are correlated, but different
+    chains are independent, so the held-out rows are independent of the
+    training rows.
+
+    Parameters
+    ----------
+    data : IsingSamples
+    n_test_chains : int
+        Chains held out per temperature, at least 1 and fewer than the
+        chains of every temperature.
+
+    Returns
+    -------
+    train_rows, test_rows : ndarray of int64
+        Sorted row indices into the arrays of `data`.
+
+    Raises
+    ------
+    ValueError
+        If a temperature has no more than `n_test_chains` chains.
+    """
+    if not isinstance(data, IsingSamples):
+        raise TypeError(f"data must be IsingSamples, got {type(data).__name__}")
+    n_test_chains = _check_count("n_test_chains", n_test_chains, 1)
+    test = np.zeros(data.chain.size, dtype=bool)
+    for k in np.unique(data.temperature_index):
+        rows = data.temperature_index == k
+        chains = np.unique(data.chain[rows])
+        if chains.size <= n_test_chains:
+            raise ValueError(
+                f"temperature {data.temperatures[k]:g} has {chains.size} chains, so "
+                f"n_test_chains = {n_test_chains} leaves none for training; hold out "
+                "fewer chains or simulate more")
+        test |= rows & np.isin(data.chain, chains[-n_test_chains:])
+    return np.flatnonzero(~test), np.flatnonzero(test)
 
 
 def exact_energy_per_spin(T):

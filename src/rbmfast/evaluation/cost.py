@@ -30,6 +30,9 @@ q^T R.  For 0 < n_free < rank(q) no closed form is given here, and
 `numerical_constrained_gain` maximises L(W) with L-BFGS.
 
 Every value is in nats per sample and is computed in float64.
+
+The measured cost of trained RBMs of any layer types is `empirical_cost`,
+from `rbmfast.evaluation.empirical_cost`.
 """
 from __future__ import annotations
 
@@ -39,9 +42,12 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
+from rbmfast.evaluation.empirical_cost import empirical_cost
+
 __all__ = [
     "constrained_optimal_gain",
     "disentanglement_cost",
+    "empirical_cost",
     "gaussian_gain",
     "gaussian_log_likelihood",
     "numerical_constrained_gain",

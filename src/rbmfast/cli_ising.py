@@ -1,0 +1,259 @@
+"""2D Ising data for the command line: options, simulation or file, split.
+
+``--data ising`` simulates L x L lattices at several temperatures with
+`rbmfast.datasets.ising.simulate_ising` (Wolff cluster updates, from the
+run's seed), or reads a file written by `save_ising` (``--data-path``).
+The label is the temperature index.  The last chains of every temperature
+are held out, so the held-out samples are independent of the training
+samples.  At zero field the Ising distribution is invariant under the
+global flip s -> -s, and every training configuration is added a second
+time flipped: the class means of the spins then vanish exactly, so the
+first-order constraint q = 0 is empty and the second-order one
+(lambda_Q) carries the disentanglement.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["ISING_DEFAULTS", "IsingOptionError", "add_ising_options", "check_parsed",
+           "ising_options", "load_ising_data", "parse_temperatures"]
+
+#: simulation settings of ``--data ising`` when no option or file sets them
+ISING_DEFAULTS = {"L": 16, "temperatures": "1.5:3.5:10", "n_per_temperature": 2000,
+                  "ising_chains": 16, "test_chains": 3}
+
+_SIMULATION_OPTIONS = ("L", "temperatures", "n_per_temperature", "ising_chains")
+
+
+class IsingOptionError(ValueError):
+    """An invalid ``--data ising`` option, reported as one line."""
+
+
+def add_ising_options(parser):
+    """Add the ``--data ising`` options to an argparse parser."""
+    group = parser.add_argument_group(
+        "2D Ising data (--data ising)",
+        "simulated from --seed unless --data-path names a file written by "
+        "rbmfast.datasets.save_ising")
+    group.add_argument("--L", type=int,
+                       help=f"lattice side; the model has L^2 visible spins "
+                            f"({ISING_DEFAULTS['L']})")
+    group.add_argument("--temperatures",
+                       help="temperatures in units of J: START:STOP:COUNT for evenly "
+                            "spaced values or a comma-separated list "
+                            f"({ISING_DEFAULTS['temperatures']})")
+    group.add_argument("--n-per-temperature", type=int,
+                       help="configurations simulated per temperature "
+                            f"({ISING_DEFAULTS['n_per_temperature']})")
+    group.add_argument("--ising-chains", type=int,
+                       help="independent Wolff chains per temperature "
+                            f"({ISING_DEFAULTS['ising_chains']})")
+    group.add_argument("--test-chains", type=int,
+                       help="chains per temperature held out as test data "
+                            f"({ISING_DEFAULTS['test_chains']})")
+    group.add_argument("--no-spin-flips", action="store_true",
+                       help="do not add the global flip of every training "
+                            "configuration")
+
+
+def ising_options(args):
+    """Return the Ising entries of a run's data options from parsed `args`.
+
+    Simulation settings that were not given stay None here and take
+    `ISING_DEFAULTS` when the data are made.  A None setting therefore
+    means that neither the user nor a file set it.
+    """
+    given = [name for name in _SIMULATION_OPTIONS if getattr(args, name) is not None]
+    if args.data_path and given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise IsingOptionError(f"{flags} set the simulation and cannot be combined "
+                               "with --data-path, which reads simulated data")
+    options = {name: getattr(args, name) for name in _SIMULATION_OPTIONS}
+    if options["temperatures"] is not None:
+        options["temperatures"] = parse_temperatures(options["temperatures"])
+    options["test_chains"] = args.test_chains
+    options["spin_flips"] = not args.no_spin_flips
+    return options
+
+
+def parse_temperatures(text):
+    """Parse START:STOP:COUNT or a comma-separated list into a list of floats.
+
+    Raises IsingOptionError naming the text or the first temperature that is
+    not finite and > 0.
+    """
+    if isinstance(text, (list, tuple)):
+        values = [float(t) for t in text]
+    else:
+        try:
+            if ":" in text:
+                start, stop, count = text.split(":")
+                count = int(count)
+                if count < 1:
+                    raise IsingOptionError(f"--temperatures {text!r}: COUNT must be "
+                                           f">= 1, got {count}")
+                values = np.linspace(float(start), float(stop), count).tolist()
+            else:
+                values = [float(t) for t in text.split(",") if t.strip()]
+        except ValueError as error:
+            if isinstance(error, IsingOptionError):
+                raise
+            raise IsingOptionError(f"--temperatures must be START:STOP:COUNT or a "
+                                   f"comma-separated list of numbers, got "
+                                   f"{text!r}") from None
+    if not values:
+        raise IsingOptionError(f"--temperatures {text!r} contains no temperature")
+    for index, value in enumerate(values):
+        if not (np.isfinite(value) and value > 0):
+            raise IsingOptionError(f"temperatures must be finite and > 0, got {value} "
+                                   f"at index {index} of --temperatures {text!r}")
+    return values
+
+
+def load_ising_data(options, visible="spin"):
+    """Simulate or read Ising data and split it into training and held-out sets.
+
+    Parameters
+    ----------
+    options : dict
+        A run's data options (see `ising_options`), with ``seed`` and
+        ``data_path``.  The entries ``L`` and ``temperatures`` are filled in
+        from the defaults or from the file, so the stored options name
+        the data that were used.
+    visible : str
+        Visible layer of the run; Ising data need "spin".
+
+    Returns
+    -------
+    train : tuple (x, y, None)
+        Training spins (n, L^2) as float32 -1/+1, with the flipped copies
+        unless ``spin_flips`` is False, and temperature indices.
+    test : tuple (x, y)
+        Held-out spins and temperature indices.
+    """
+    from rbmfast.datasets.ising import load_ising, simulate_ising, split_by_chain
+
+    if visible != "spin":
+        raise IsingOptionError(f"--data ising needs --visible spin (spins are -1 or "
+                               f"+1), got --visible {visible}")
+    label = options.get("label")
+    if label not in (None, "temperature"):
+        raise IsingOptionError(f"unknown Ising label {label!r}; the label is "
+                               "'temperature' (the temperature index)")
+    test_chains = _option(options, "test_chains")
+    if options.get("data_path"):
+        data = load_ising(options["data_path"])
+    else:
+        for name in _SIMULATION_OPTIONS:
+            options[name] = _option(options, name)
+        options["temperatures"] = parse_temperatures(options["temperatures"])
+        data = simulate_ising(options["L"], options["temperatures"],
+                              options["n_per_temperature"], seed=options["seed"],
+                              n_chains=options["ising_chains"])
+    options["L"] = int(data.L)
+    options["temperatures"] = [float(t) for t in data.temperatures]
+    options["test_chains"] = test_chains
+    train_rows, test_rows = split_by_chain(data, test_chains)
+    x, y = data.spins[train_rows], data.temperature_index[train_rows]
+    if options.get("spin_flips", True):
+        if data.field != 0:
+            raise IsingOptionError(f"global spin flips are a symmetry only at field "
+                                   f"0, but the data have field {data.field}; pass "
+                                   "--no-spin-flips")
+        x, y = np.concatenate([x, -x]), np.concatenate([y, y])
+    return (x, y, None), (data.spins[test_rows], data.temperature_index[test_rows])
+
+
+def _option(options, name):
+    value = options.get(name)
+    return ISING_DEFAULTS[name] if value is None else value
+
+
+def check_parsed(args):
+    """Raise IsingOptionError for Ising options given without ``--data ising``."""
+    if getattr(args, "data", None) == "ising":
+        return
+    given = [name for name in _SIMULATION_OPTIONS + ("test_chains",)
+             if getattr(args, name, None) is not None]
+    if getattr(args, "no_spin_flips", False):
+        given.append("no_spin_flips")
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise IsingOptionError(f"{flags} apply to --data ising only")
+
+
+def report_options(args):
+    """Return the report settings of an Ising run from parsed `args`."""
+    from rbmfast.cli_cost import likelihood_options
+
+    return {"cost": not args.no_cost, "likelihood": likelihood_options(args)}
+
+
+def typical_values(rbm, constraints, x, y, options):
+    """Return (classes, values) of the free units for ``rbmfast sample``."""
+    from rbmfast.report_ising import clamped_values
+
+    n_classes = len(options["temperatures"])
+    values = clamped_values(rbm, constraints.free_units, x, y, n_classes)
+    return np.arange(n_classes), values
+
+
+def write_run_report(out_dir, rbm, constraints, train, test, config, options, report,
+                     history, settings):
+    """Write the Ising report of a finished ``rbmfast train`` run."""
+    from rbmfast.report_ising import write_ising_report
+
+    return write_ising_report(out_dir, rbm, constraints, train, test,
+                              options["temperatures"], config, history=history,
+                              settings=settings,
+                              n_per_class=report.get("n_per_class", 100),
+                              n_steps=report.get("sample_steps", 500),
+                              cost=report.get("cost", True),
+                              likelihood=report.get("likelihood"),
+                              n_threads=config.n_threads)
+
+
+def print_summary(model_path, report_dir, metrics):
+    """Print the main figures of an Ising report to stdout."""
+    variances = metrics["constrained_variances"]["summary"]
+    readout = metrics["free_units_by_temperature"]["readout"]
+    generation = metrics["clamped_generation"]["summary"]
+    lines = [
+        f"wrote {model_path} and {report_dir}/metrics.json",
+        f"constraint violation |q^T W_G|/(|q||W_G|): "
+        f"{metrics['constraint_violation']:.2e}",
+        f"temperature read-out from (I, I^2) of the free units: "
+        f"{readout['free']['accuracy']:.3f}, within one temperature "
+        f"{readout['free']['within_one_temperature']:.3f} (majority rate "
+        f"{readout['free']['majority_rate']:.3f})",
+    ]
+    if "constrained" in readout:
+        lines.append(f"the same from the constrained units: "
+                     f"{readout['constrained']['accuracy']:.3f}, within one "
+                     f"{readout['constrained']['within_one_temperature']:.3f}")
+    lines += [
+        f"variance spread of constrained units, training data: median "
+        f"{variances['spread_train_median']:.3g}, max "
+        f"{variances['spread_train_max']:.3g}, pooled "
+        f"{variances['spread_train_pooled']:.3g}",
+        f"held-out data: median {variances['spread_test_median']:.3g}, max "
+        f"{variances['spread_test_max']:.3g}, pooled "
+        f"{variances['spread_test_pooled']:.3g}; {variances['fraction_passed']:.0%} "
+        f"within tolerance (median {variances['tolerance_median']:.3g}); free "
+        f"units >= {variances['free_spread_test_min']:.3g}",
+        f"clamped samples against data, mean |difference|: energy per spin "
+        f"{generation['energy_mean_abs_difference']:.3f}, |m| "
+        f"{generation['abs_magnetisation_mean_abs_difference']:.3f}",
+    ]
+    cost = metrics.get("cost")
+    if cost:
+        difference = cost["difference"]
+        ours = cost["constrained"]["log_likelihood"]
+        reference = cost["unconstrained"]["log_likelihood"]
+        lines.append(
+            f"held-out log-likelihood per site ({ours['method']}): constrained "
+            f"{ours['log_likelihood_per_site']:.4f}, unconstrained "
+            f"{reference['log_likelihood_per_site']:.4f}, difference "
+            f"{difference['delta_log_likelihood_per_site']:.4f} "
+            f"({difference['delta_log_likelihood']:.2f} nats per sample)")
+    print("\n".join(lines))
