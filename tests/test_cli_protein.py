@@ -20,12 +20,13 @@ FAST = ["--hidden", "gaussian", "--n-hidden", "8", "--n-free", "1", "--epochs", 
         "--n-per-class", "6", "--quiet", "--threads", "1"]
 
 
-def write_alignment(folder, n=200, length=30, seed=0):
+def write_alignment(folder, n=200, length=30, seed=0, names=("alpha", "beta"),
+                    bom=False):
     rng = np.random.default_rng(seed)
-    groups = np.where(rng.random(n) < 0.5, "alpha", "beta")
+    groups = np.where(rng.random(n) < 0.5, names[0], names[1])
     states = rng.integers(1, 21, (n, length))
     # columns 0-4 are mostly A in group alpha and W in group beta
-    marker = np.where(groups == "alpha", ALPHABET.index("A"), ALPHABET.index("W"))
+    marker = np.where(groups == names[0], ALPHABET.index("A"), ALPHABET.index("W"))
     flip = rng.random((n, 5)) < 0.85
     states[:, :5] = np.where(flip, marker[:, None], states[:, :5])
     states[rng.random((n, length)) < 0.05] = 0
@@ -33,13 +34,13 @@ def write_alignment(folder, n=200, length=30, seed=0):
     for b in range(n):
         lines += [f">seq{b} some description", "".join(ALPHABET[s] for s in states[b])]
         rows.append(f"seq{b},{groups[b]}")
-    (folder / "aln.fasta").write_text("\n".join(lines) + "\n")
+    (folder / "aln.fasta").write_text(("\ufeff" if bom else "") + "\n".join(lines) + "\n")
     (folder / "meta.csv").write_text("\n".join(rows) + "\n")
     return folder / "aln.fasta", folder / "meta.csv"
 
 
-def msa_args(folder, out, *extra):
-    aln, meta = write_alignment(folder)
+def msa_args(folder, out, *extra, **alignment):
+    aln, meta = write_alignment(folder, **alignment)
     return ["train", "--data", "msa", "--data-path", str(aln), "--metadata", str(meta),
             "--label", "group", "--out", str(out), *FAST, *extra]
 
@@ -153,3 +154,69 @@ def test_s1a_protein_job(tmp_path):
     near = metrics["clamped_generation"]["nearest_natural"]["per_class"]
     for stats in near.values():
         assert stats["fraction_nearest_same_class"] > stats["chance"]
+
+
+def test_evaluate_protein_model(tmp_path):
+    out = tmp_path / "run"
+    assert main(msa_args(tmp_path, out)) == 0
+    result = tmp_path / "eval.json"
+    assert main(["evaluate", "--model", str(out / "model.rbm"), "--out", str(result)]) == 0
+    metrics = json.loads(result.read_text())
+    assert metrics["readout"]["free"]["accuracy"] > 0.9
+    assert main(["evaluate", "--model", str(out / "model.rbm"), "--out",
+                 str(out / "model.rbm"), "--overwrite"]) == 2
+    assert load_model(out / "model.rbm")[0].is_potts
+
+
+def test_labels_with_spaces_and_slashes(tmp_path):
+    out = tmp_path / "run"
+    assert main(msa_args(tmp_path, out, names=("group one", "group/one"))) == 0
+    files = json.loads((out / "report" / "metrics.json").read_text())[
+        "clamped_generation"]["fasta"]
+    assert len(set(files.values())) == 2
+    for name in files.values():
+        assert len(read_fasta(out / "report" / name)) == 6
+
+
+def test_byte_order_mark_is_read(tmp_path):
+    assert main(msa_args(tmp_path, tmp_path / "run", bom=True)) == 0
+
+
+def test_empty_label_cells(tmp_path, capsys):
+    aln, meta = write_alignment(tmp_path)
+    rows = meta.read_text().splitlines()
+    rows[3] = rows[3].split(",")[0] + ","
+    meta.write_text("\n".join(rows) + "\n")
+    base = ["train", "--data", "msa", "--data-path", str(aln), "--metadata", str(meta),
+            "--label", "group", *FAST]
+    assert main(base + ["--out", str(tmp_path / "a")]) == 2
+    assert "empty 'group' cell" in capsys.readouterr().err
+    assert main(base + ["--out", str(tmp_path / "b"), "--missing", "drop"]) == 0
+    classes = json.loads((tmp_path / "b" / "report" / "metrics.json").read_text())[
+        "clamped_generation"]["nearest_natural"]["classes"]
+    assert classes == ["alpha", "beta"]
+
+
+def test_overwrite_keeps_user_files_in_report(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(msa_args(tmp_path, out)) == 0
+    (out / "report" / "notes.txt").write_text("mine")
+    assert main(msa_args(tmp_path, out, "--overwrite")) == 2
+    assert "report/notes.txt" in capsys.readouterr().err
+    assert (out / "report" / "notes.txt").read_text() == "mine"
+
+
+def test_potts_npz_needs_n_states(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 300)
+    data = rng.integers(0, 5, (300, 12))
+    data[:, :3] = np.where(rng.random((300, 3)) < 0.8, 4 * labels[:, None], data[:, :3])
+    path = tmp_path / "states.npz"
+    np.savez(path, data=data, labels=labels)
+    base = ["train", "--data", "npz", "--data-path", str(path), "--visible", "potts",
+            *FAST]
+    assert main(base + ["--out", str(tmp_path / "a"), "--n-states", "5"]) == 0
+    rbm = load_model(tmp_path / "a" / "model.rbm")[0]
+    assert rbm.visible.q == 5
+    assert main(base + ["--out", str(tmp_path / "b"), "--n-states", "4"]) == 2
+    assert "in [0, 4), got 4" in capsys.readouterr().err

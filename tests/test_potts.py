@@ -534,3 +534,14 @@ def test_large_alignment_trains_in_little_memory():
     result = measure(20000, 1000, 200, hidden, updates=3)
     assert result["updates"] == 3
     assert result["peak_rss_mib"] < 1024
+
+
+def test_gibbs_inplace_rejects_invalid_chains():
+    rbm = _rbm(Gaussian, np.float32, M=4)
+    v = _states(8, 5, 4)
+    h = np.zeros((8, 4), np.float32)
+    v[3, 2] = 4
+    with pytest.raises(ValueError, match=r"state 4, outside \[0, 4\)"):
+        rbm.gibbs_inplace(v, h, Stream.from_seed(0), 1)
+    with pytest.raises(ValueError, match="uint8"):
+        rbm.gibbs_inplace(v.astype(np.int64), h, Stream.from_seed(0), 1)

@@ -10,7 +10,7 @@ from rbmfast._kernels import _layers
 from rbmfast.config import TrainConfig
 from rbmfast.constraints import ConstraintGroup, Constraints, label_constraints
 from rbmfast.io import load_checkpoint, load_model, save_checkpoint, save_model
-from rbmfast.layers import Binary, DReLU, Gaussian, ReLU, Spin
+from rbmfast.layers import Binary, DReLU, Gaussian, Potts, ReLU, Spin
 from rbmfast.random import Stream
 from rbmfast.rbm import RBM
 from rbmfast.training import fit, init_rbm, train
@@ -22,6 +22,6 @@ if not _layers.has_openmp():
                   "thread; install a compiler with OpenMP support and reinstall",
                   RuntimeWarning, stacklevel=2)
 
-__all__ = ["RBM", "Binary", "Spin", "Gaussian", "ReLU", "DReLU", "Stream", "TrainConfig", "train",
-           "fit", "init_rbm", "Constraints", "ConstraintGroup", "label_constraints",
+__all__ = ["RBM", "Binary", "Spin", "Gaussian", "ReLU", "DReLU", "Potts", "Stream",
+           "TrainConfig", "train", "fit", "init_rbm", "Constraints", "ConstraintGroup", "label_constraints",
            "save_model", "load_model", "save_checkpoint", "load_checkpoint"]

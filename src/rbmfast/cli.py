@@ -42,7 +42,7 @@ def _parse_digits(text):
                        f"{text!r}") from None
 
 
-def load_data(options, visible="binary"):
+def load_data(options, visible="binary", n_states=None):
     """Return ((x_train, y_train, w_train), (x_test, y_test), image_shape).
 
     The states are checked against a `visible` layer before any split, so
@@ -64,7 +64,7 @@ def load_data(options, visible="binary"):
             y, yt = y % 2, yt % 2
         elif label != "digit":
             raise CliError(f"unknown MNIST label {label!r}; use digit or parity")
-        layer = layer_from_name(visible, x.shape[1], "float64")
+        layer = layer_from_name(visible, x.shape[1], "float64", n_states)
         layer.check_states(x, "MNIST training digits")
         layer.check_states(xt, "MNIST test digits")
         return (x, y, None), (xt, yt), MNIST_SHAPE
@@ -81,7 +81,8 @@ def load_data(options, visible="binary"):
         if y.ndim != 1:
             raise CliError(f"label array {label!r} in {path} has shape {y.shape}; "
                            "the command line needs one categorical label per row")
-        layer = layer_from_name(visible, x.shape[1] if x.ndim == 2 else 1, "float64")
+        layer = layer_from_name(visible, x.shape[1] if x.ndim == 2 else 1, "float64",
+                                n_states)
         layer.check_states(x, f"data in {path}")
         train_idx, test_idx = train_test_split(len(x), options.get("test_fraction", 0.2),
                                                seed=options["seed"], stratify=y)
@@ -169,11 +170,23 @@ def apply_data_defaults(args):
             setattr(args, name, value)
 
 
+def _n_states(args):
+    """States per Potts site: --n-states, else the 21 of protein alignments."""
+    n_states = getattr(args, "n_states", None)
+    if n_states is None and args.visible == "potts":
+        return 21
+    if args.data in ALIGNMENT_SOURCES and n_states not in (None, 21):
+        raise CliError(f"--n-states {n_states}: alignments have 21 states per column "
+                       "(gap and 20 amino acids); drop --n-states")
+    return n_states
+
+
 def _config_from_args(args):
     n_free = None if args.n_free == -1 else args.n_free
     return TrainConfig(
         n_hidden=args.n_hidden, visible=args.visible, hidden=args.hidden,
-        n_states=21 if args.visible == "potts" else None, dtype=args.dtype, method=args.method, n_gibbs=args.k, n_chains=args.n_chains,
+        n_states=_n_states(args), dtype=args.dtype, method=args.method,
+        n_gibbs=args.k, n_chains=args.n_chains,
         n_epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
         lr=args.lr, lr_final=args.lr_final, l2_fields=args.l2_fields,
         l1_weights=args.l1_weights, l2_weights=args.l2_weights,
@@ -209,10 +222,44 @@ def _check_output(out, overwrite, resume, names=OUTPUT_NAMES):
             raise CliError(f"output directory {out} contains files that rbmfast did "
                            f"not write ({', '.join(others[:5])}); choose a new or "
                            "empty directory for --out")
+        foreign = _foreign_outputs(out, names)
+        if foreign:
+            raise CliError(f"output directory {out} contains files that rbmfast did "
+                           f"not write ({', '.join(foreign[:5])}); choose a new or "
+                           "empty directory for --out")
         if entries and not overwrite:
             raise CliError(f"output directory {out} contains a run; pass --overwrite "
                            "to replace it or --resume to continue it")
     return out
+
+
+# files that rbmfast writes into a report directory
+_REPORT_SUFFIXES = (".png", ".json", ".npy", ".fasta")
+
+
+def _foreign_outputs(out, names):
+    """Return the paths under `out` with an rbmfast name but other contents.
+
+    --overwrite deletes the report directory and replaces config.json, so
+    both must look like rbmfast's before anything is removed.
+    """
+    foreign = []
+    report = out / REPORT_DIR
+    if REPORT_DIR in names and report.exists():
+        if not report.is_dir():
+            foreign.append(REPORT_DIR)
+        else:
+            foreign += [f"{REPORT_DIR}/{p.name}" for p in sorted(report.iterdir())
+                        if not p.is_file() or p.suffix not in _REPORT_SUFFIXES]
+    config = out / CONFIG_FILE
+    if CONFIG_FILE in names and config.exists():
+        try:
+            saved = json.loads(config.read_text())
+            if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
+                foreign.append(CONFIG_FILE)
+        except (OSError, UnicodeDecodeError, ValueError):
+            foreign.append(CONFIG_FILE)
+    return foreign
 
 
 def _create_output(out, names=OUTPUT_NAMES):
@@ -332,7 +379,7 @@ def cmd_train(args):
 
             report.update(report_options(args))
     config.validate()
-    (x, y, w), test, image_shape = load_data(options, config.visible)
+    (x, y, w), test, image_shape = load_data(options, config.visible, config.n_states)
     config.validate(len(x))
 
     if args.resume:
@@ -489,6 +536,12 @@ def cmd_evaluate(args):
 
     if args.max_samples < 1:
         raise CliError(f"--max-samples must be >= 1, got {args.max_samples}")
+    if args.out and Path(args.out).is_dir():
+        raise CliError(f"--out {args.out} is a directory; give a file name for the "
+                       "metrics JSON")
+    if args.out and Path(args.out).resolve() == Path(args.model).resolve():
+        raise CliError(f"--out {args.out} is the model file; give another file name "
+                       "for the metrics JSON")
     if args.out and Path(args.out).exists() and not args.overwrite:
         raise CliError(f"{args.out} exists; pass --overwrite to replace it")
     rbm, constraints, meta = load_model(args.model)
@@ -500,12 +553,18 @@ def cmd_evaluate(args):
     if not options.get("data"):
         raise CliError("the model stores no data source; pass --data")
     options.setdefault("seed", 0)
-    train, test, _ = load_data(options, layer_name(rbm.visible))
-    result = {"model": str(args.model),
-              "pseudolikelihood_per_site_test": float(
-                  pseudolikelihood(rbm, test[0][:args.max_samples]).mean()),
-              "reconstruction_error_test": reconstruction_error(
-                  rbm, test[0][:args.max_samples])}
+    train, test, _ = load_data(options, layer_name(rbm.visible),
+                               getattr(rbm.visible, "q", None))
+    result = {"model": str(args.model)}
+    if rbm.visible.states is not None:
+        held_out = test[0][:args.max_samples]
+        result["pseudolikelihood_per_site_test"] = float(
+            pseudolikelihood(rbm, held_out).mean())
+        result["reconstruction_error_test"] = reconstruction_error(rbm, held_out)
+    else:
+        # NOTE: both measures are defined for Binary and Spin visible units only
+        print(f"no pseudo-likelihood or reconstruction error for "
+              f"{type(rbm.visible).__name__} visible units", file=sys.stderr)
     if constraints is not None:
         result.update(disentanglement_metrics(rbm, constraints, train[:2], test))
     text = json.dumps(result, indent=2)
@@ -572,6 +631,9 @@ def _add_training_options(t):
                    help="visible unit type (binary; ising: spin; alignments: potts)")
     t.add_argument("--hidden", choices=["binary", "spin", "gaussian", "relu", "drelu"],
                    help="hidden unit type (gaussian; ising: spin; alignments: drelu)")
+    t.add_argument("--n-states", type=int,
+                   help="states per site of Potts visible units, for category "
+                        "indices in npz data (alignments: 21)")
     t.add_argument("--rescale-hidden", action=argparse.BooleanOptionalAction,
                    default=None,
                    help="after each update, rescale every real-valued hidden unit "

@@ -104,7 +104,8 @@ def cmd_cost(args):
     config.validate()
     likelihood = likelihood_options(args)
     options = cli._data_options(base_args)
-    (x, y, w), (x_test, y_test), _ = cli.load_data(options, config.visible)
+    (x, y, w), (x_test, y_test), _ = cli.load_data(options, config.visible,
+                                                   config.n_states)
     config.validate(len(x))
     cost_configs(config, n_free, lambda_Q, len(encode_labels(y)[1]), x.shape[1])
 

@@ -200,6 +200,14 @@ class RBM:
         if scratch is None:
             scratch = self.gibbs_scratch(v.shape[0])
         if self.is_potts:
+            # an index >= q would read outside the weights in the kernel
+            if v.dtype != np.uint8 or v.ndim != 2 or v.shape[1] != self.n_visible:
+                raise ValueError(f"Potts chains must be a uint8 (n_chains, "
+                                 f"{self.n_visible}) array, got {v.dtype} {v.shape}")
+            if v.size and int(v.max()) >= self.visible.q:
+                raise ValueError(f"Potts chains contain the state {int(v.max())}, "
+                                 f"outside [0, {self.visible.q}); pass valid states "
+                                 "or use gibbs(), which checks them")
             with single_threaded_blas():
                 _potts.gibbs(self.visible.theta, self.hidden.kind, self.hidden.params(),
                              self.flat_weights, v, h, scratch[0], scratch[1], n_steps,

@@ -208,7 +208,8 @@ def write_report(out_dir, rbm, constraints, train, test, image_shape=None,
         figures["free_weights"] = plots.plot_weight_images(
             rbm.weights, out_dir / "free_weights.png", image_shape, unit_indices=free,
             titles=[f"unit {u}" for u in free], title="Weights of the free units")
-    if rbm.is_potts and free.size:
+    if rbm.is_potts and rbm.visible.q == 21 and free.size:
+        # 21 states: the protein alphabet of rbmfast.datasets.msa
         from rbmfast.report_protein import write_protein_figures
 
         gen, logos = write_protein_figures(out_dir, rbm, free, train, test,

@@ -97,9 +97,12 @@ def write_protein_figures(out_dir, rbm, free_units, train, test, n_per_class=100
     samples, metrics = protein_generation(rbm, free_units, train, test, n_per_class,
                                           n_steps, seed, n_threads)
     files = {}
-    for label, seqs in samples.items():
-        name = "generated_" + "".join(c if c.isalnum() else "_" for c in label) + ".fasta"
-        ids = [f"generated_{label}_{i}" for i in range(len(seqs))]
+    for k, (label, seqs) in enumerate(samples.items()):
+        # the class index keeps names apart that the letter filter would merge
+        # (a/b and a_b), and FASTA ids may not contain whitespace
+        safe = "".join(c if c.isalnum() else "_" for c in label)
+        name = f"generated_{k}_{safe}.fasta"
+        ids = [f"generated_{k}_{safe}_{i}" for i in range(len(seqs))]
         write_fasta(out_dir / name, seqs, ids)
         files[label] = name
     metrics["fasta"] = files

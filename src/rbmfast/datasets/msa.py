@@ -104,9 +104,9 @@ def _open_text(path, newline=None):
     with open(path, "rb") as handle:
         magic = handle.read(2)
     if magic == _GZIP_MAGIC:
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8",
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig",
                                 newline=newline)
-    return open(path, encoding="utf-8", newline=newline)
+    return open(path, encoding="utf-8-sig", newline=newline)
 
 
 def _parse_file(path, parse):

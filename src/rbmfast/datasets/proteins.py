@@ -116,6 +116,17 @@ def load_alignment_data(path, metadata=None, id_column="Seq_ID", label_column=No
         labels = np.full(len(ids), "", dtype=object)
         labels[joined.mask] = joined.labels
         keep &= joined.mask
+        empty = keep & (labels == "")
+        if empty.any():
+            first = ids[int(np.flatnonzero(empty)[0])]
+            if missing == "error":
+                raise ValueError(
+                    f"{int(empty.sum())} sequences have an empty {label_column!r} "
+                    f"cell in {metadata}, for example {first!r}; fill the cells or "
+                    "drop these sequences (missing='drop', --missing drop)")
+            _LOGGER.info("dropped %d sequences with an empty %r cell", empty.sum(),
+                         label_column)
+            keep &= ~empty
     elif classes is not None:
         raise ValueError("classes select label values, so they need a metadata table")
     if classes is not None:
