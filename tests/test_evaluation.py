@@ -64,7 +64,7 @@ def test_pl_rejects_gaussian_visible():
 
 def test_pl_rejects_invalid_states():
     rbm = small_rbm()
-    with pytest.raises(ValueError, match="must be in"):
+    with pytest.raises(ValueError, match="must be 0 or 1"):
         pseudolikelihood(rbm, np.full((2, 5), 0.5))
 
 

@@ -596,7 +596,7 @@ def test_invalid_states_rejected(kernels_forbidden, cls, bad, method):
     layer = _make_layer(cls, np.float64)
     x = _states(layer, n_samples=4)
     x[3, 1] = bad
-    with pytest.raises(ValueError, match="must be in"):
+    with pytest.raises(ValueError, match="must be (0 or 1|-1 or 1)"):
         getattr(layer, method)(x)
 
 

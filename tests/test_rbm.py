@@ -241,7 +241,7 @@ def test_free_energy_invalid_states_rejected():
     rbm = _make_rbm(Binary, Binary, np.float64)
     v = np.zeros((2, rbm.n_visible))
     v[1, 3] = 0.5
-    with pytest.raises(ValueError, match="must be in"):
+    with pytest.raises(ValueError, match="must be (0 or 1|-1 or 1)"):
         rbm.free_energy(v)
 
 

@@ -190,9 +190,11 @@ class Layer:
             bad = (arr != low) & (arr != high)
             if bad.any():
                 b, j = np.argwhere(bad)[0]
+                low, high = self.states
                 raise ValueError(
-                    f"{name} of a {type(self).__name__} layer must be in "
-                    f"{list(self.states)}, got {arr[b, j]} at (sample {b}, unit {j})"
+                    f"{name} of a {type(self).__name__} layer must be {low:g} or "
+                    f"{high:g}, got {arr[b, j]} at (sample {b}, unit {j}); threshold "
+                    "the data first, or use Gaussian visible units for real values"
                 )
         if self.minimum is not None:
             below = np.argwhere(arr < self.minimum)
