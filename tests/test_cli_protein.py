@@ -220,3 +220,16 @@ def test_potts_npz_needs_n_states(tmp_path, capsys):
     assert rbm.visible.q == 5
     assert main(base + ["--out", str(tmp_path / "b"), "--n-states", "4"]) == 2
     assert "in [0, 4), got 4" in capsys.readouterr().err
+
+
+def test_resume_checks_the_data(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = msa_args(tmp_path, out)
+    assert main(args) == 0
+    resume = ["train", "--data", "msa", "--out", str(out), "--resume"]
+    assert main(resume + ["--overwrite"]) == 2
+    assert "pass one of them" in capsys.readouterr().err
+    assert main(resume) == 0
+    write_alignment(tmp_path, seed=1)
+    assert main(resume) == 2
+    assert "training data differ" in capsys.readouterr().err

@@ -9,6 +9,7 @@ of constraint settings.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import sys
@@ -331,6 +332,18 @@ def _check_report_options(args):
                        f"{args.n_free}")
 
 
+def _data_fingerprint(x, y, w):
+    """SHA-256 of the training states, labels and weights, as hex."""
+    digest = hashlib.sha256()
+    for array in (x, y, w):
+        if array is not None:
+            array = np.ascontiguousarray(array)
+            digest.update(f"{array.dtype.str}{array.shape}".encode())
+            digest.update(array.tobytes() if array.dtype.kind != "O"
+                          else repr(array.tolist()).encode())
+    return digest.hexdigest()
+
+
 def _read_saved_run(out):
     path = out / CONFIG_FILE
     try:
@@ -361,6 +374,9 @@ def cmd_train(args):
     from rbmfast.report import write_json, write_report
     from rbmfast.training import fit, init_rbm
 
+    if args.resume and args.overwrite:
+        raise CliError("--resume continues the run in --out and --overwrite replaces "
+                       "it; pass one of them")
     out = _check_output(args.out, args.overwrite, args.resume)
     if args.resume:
         config, options, report = _read_saved_run(out)
@@ -382,7 +398,13 @@ def cmd_train(args):
     (x, y, w), test, image_shape = load_data(options, config.visible, config.n_states)
     config.validate(len(x))
 
+    fingerprint = _data_fingerprint(x, y, w)
     if args.resume:
+        saved = json.loads((out / CONFIG_FILE).read_text()).get("data_sha256")
+        if saved is not None and saved != fingerprint:
+            raise CliError(f"the training data differ from those the run in {out} "
+                           "started with (their SHA-256 changed); restore the data "
+                           "or start a new run without --resume")
         checkpoint = load_checkpoint(out / CHECKPOINT_FILE)
         rbm, constraints, state = (checkpoint["rbm"], checkpoint["constraints"],
                                    checkpoint["state"])
@@ -400,7 +422,7 @@ def cmd_train(args):
         rbm, state = init_rbm(config, x, w), None
         _create_output(out)
         write_json(out / CONFIG_FILE, {"config": config.to_dict(), "data": options,
-                                       "report": report})
+                                       "report": report, "data_sha256": fingerprint})
 
     start = time.perf_counter()
     callback = _epoch_checkpointer(out, constraints, config, options)

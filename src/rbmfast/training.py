@@ -441,4 +441,6 @@ def _progress_bar(progress, total, initial):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, unit="update", dynamic_ncols=True)
+    # disable=None turns the bar off when the output is not a terminal
+    return tqdm(total=total, initial=initial, unit="update", dynamic_ncols=True,
+                disable=None)
