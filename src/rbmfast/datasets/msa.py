@@ -464,7 +464,8 @@ def encode_alignment(records, ambiguous="gap"):
         raise ValueError(
             f"record {seq_id!r} (index {row}), column {column}: ambiguous character "
             f"{records[row][1][column]!r} ({n_ambiguous} ambiguous characters in "
-            "all); pass ambiguous='gap' to map them to the gap state")
+            "all); pass ambiguous='gap' (--ambiguous gap on the command line) to "
+            "map them to the gap state")
     if n_ambiguous:
         states[is_ambiguous] = GAP
         _LOGGER.warning(
@@ -872,7 +873,8 @@ def join_labels(ids, table_path, id_column, label_column, sep=None, missing="err
         raise ValueError(
             f"{n_missing} of {len(ids)} sequence ids have no row in {table_path} "
             f"(column {id_column!r}), for example {absent[:5]}; pass "
-            "missing='drop' to leave them out")
+            "missing='drop' (--missing drop on the command line) to leave them "
+            "out")
     if n_missing:
         _LOGGER.info("dropped %d of %d sequences without a row in %s",
                      n_missing, len(ids), table_path)
