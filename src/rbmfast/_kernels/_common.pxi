@@ -83,3 +83,25 @@ cdef int clamp_stride(Py_ssize_t n_clamp, Py_ssize_t val_rows, Py_ssize_t val_co
     if val_rows != 1:
         raise ValueError(f"clamp_val needs 1 or {n_chains} rows, got {val_rows}")
     return 0
+
+
+cdef int check_sweep(Py_ssize_t n_chains, Py_ssize_t n_hidden, Py_ssize_t n_inputs_v,
+                     h, inputs_h, inputs_v, int n_steps, Py_ssize_t n_clamp,
+                     clamp_val) except -1:
+    """Check the buffers and clamping of a Gibbs run; return the clamp stride.
+
+    h and inputs_h need (n_chains, n_hidden), inputs_v (n_chains,
+    n_inputs_v); clamp_val one column per clamped unit (see clamp_stride).
+    """
+    if h.shape[0] != n_chains or inputs_h.shape[0] != n_chains or \
+            inputs_v.shape[0] != n_chains:
+        raise ValueError("v, h, inputs_h and inputs_v must have the same rows")
+    if inputs_h.shape[1] != n_hidden or inputs_v.shape[1] != n_inputs_v:
+        raise ValueError("scratch inputs have the wrong number of columns")
+    if n_steps < 0:
+        raise ValueError(f"n_steps must be >= 0, got {n_steps}")
+    if n_clamp == 0:
+        return 0
+    if clamp_val is None:
+        raise ValueError("clamp_val must have one column per clamped unit")
+    return clamp_stride(n_clamp, clamp_val.shape[0], clamp_val.shape[1], n_chains)

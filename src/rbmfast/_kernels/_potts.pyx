@@ -184,18 +184,11 @@ def gibbs(const floating[:, ::1] theta, int hid_kind, tuple hid_params,
     check_weights(theta, weights, M)
     if v.shape[1] != theta.shape[0]:
         raise ValueError(f"chains have {v.shape[1]} sites, the layer {theta.shape[0]}")
-    if h.shape[0] != B or inputs_h.shape[0] != B or inputs_v.shape[0] != B:
-        raise ValueError("v, h, inputs_h and inputs_v must have the same rows")
-    if inputs_h.shape[1] != M or inputs_v.shape[1] != weights.shape[0]:
-        raise ValueError("scratch inputs have the wrong number of columns")
-    if n_steps < 0:
-        raise ValueError(f"n_steps must be >= 0, got {n_steps}")
     if clamp_idx is not None and clamp_idx.shape[0] > 0:
         n_clamp = clamp_idx.shape[0]
         idx_ptr = &clamp_idx[0]
-        if clamp_val is None:
-            raise ValueError("clamp_val must have one column per clamped unit")
-        clamp_ld = clamp_stride(n_clamp, clamp_val.shape[0], clamp_val.shape[1], B)
+    clamp_ld = check_sweep(B, M, weights.shape[0], h, inputs_h, inputs_v, n_steps, n_clamp,
+                           None if clamp_val is None else clamp_val)
     if B == 0 or n_steps == 0:
         return
     cdef rbm_stream s = make_stream(key, call)
