@@ -2,10 +2,10 @@
  *
  * Included after layer_rows.h, gemm_rows.h, gibbs_rows.h and
  * hidden_stats.h, with POTTS naming the precision's Potts struct.
- * Determinism: every row is produced by one thread from its own stream row,
- * and every sum over the batch (weight and field gradients) is owned by one
- * thread per site or per hidden column block and runs in row order, so
- * results do not depend on the number of threads.
+ * Every row is produced by one thread from its own stream row.  Every sum
+ * over the batch (weight and field gradients) belongs to one thread per
+ * site or per hidden column block and runs in row order.  So results do not
+ * depend on the number of threads.
  */
 
 static int FN(potts_check)(const POTTS *V) {
@@ -60,7 +60,7 @@ static inline size_t FN(potts_scratch_bytes)(const POTTS *V) {
 /* Draw the state of every site of one row by inverse CDF, one uniform per
  * site: the first state whose cumulative weight exceeds u times the total.
  * E (n q) contains theta + I state-major, E[a n + i] for state a of site i,
- * so that every step is a loop over sites that vectorises; it is
+ * so that every step is a loop over sites that vectorises.  E is
  * overwritten. */
 RBM_INLINE void FN(potts_sample_major)(int n, int q, REAL *E, uint8_t *vb,
                                        const rbm_stream *s, uint32_t row,
@@ -128,7 +128,7 @@ RBM_INLINE void FN(potts_sample_row)(const POTTS *V, const REAL *I, uint8_t *vb,
 }
 
 /* WtT (M x n q) = W^T with the visible axis reordered state-major (column
- * a n + i holds W[i q + a, :]), and thetaT (n q) the fields in that order:
+ * a n + i is W[i q + a, :]), and thetaT (n q) the fields in that order:
  * visible inputs computed with WtT come out state-major. */
 static void FN(potts_transpose)(const POTTS *V, int M, const REAL *W, REAL *WtT,
                                 REAL *thetaT, int n_threads) {

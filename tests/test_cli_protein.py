@@ -59,10 +59,12 @@ def test_train_writes_protein_report(tmp_path):
     assert set(near["per_class"]) == {"alpha", "beta"}
     for name in ("alpha", "beta"):
         records = read_fasta(report / gen["fasta"][name])
-        assert len(records) == 6 and all(len(seq) == 30 for _, seq in records)
+        assert len(records) == 6
+        assert all(len(seq) == 30 for _, seq in records)
     assert (report / "free_logos.png").read_bytes()[:4] == b"\x89PNG"
     rbm, constraints, meta = load_model(out / "model.rbm")
-    assert rbm.is_potts and rbm.visible.q == 21
+    assert rbm.is_potts
+    assert rbm.visible.q == 21
     assert sorted(meta["typical_values"]) == ["alpha", "beta"]
     saved = json.loads((out / "config.json").read_text())
     assert saved["config"]["visible"] == "potts"
@@ -76,7 +78,8 @@ def test_sample_writes_fasta(tmp_path):
     assert main(["sample", "--model", str(out / "model.rbm"), "--out", str(fasta),
                  "--n-samples", "5", "--steps", "3", "--clamp-class", "beta"]) == 0
     records = read_fasta(fasta)
-    assert len(records) == 5 and set("".join(s for _, s in records)) <= set(ALPHABET)
+    assert len(records) == 5
+    assert set("".join(s for _, s in records)) <= set(ALPHABET)
 
 
 def test_resume_finishes_the_same_model(tmp_path):

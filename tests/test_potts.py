@@ -116,7 +116,8 @@ def test_cgf_stable_for_large_inputs():
     expected = 1e4 + 500.0 + np.log1p(np.exp(-1.0))
     assert layer.cgf(inputs)[0] == pytest.approx(expected, rel=1e-7)
     p = layer.probabilities(inputs)
-    assert np.isfinite(p).all() and np.allclose(p.sum(axis=2), 1.0)
+    assert np.isfinite(p).all()
+    assert np.allclose(p.sum(axis=2), 1.0)
 
 
 @pytest.mark.parametrize("accumulate", [False, True])
@@ -197,7 +198,8 @@ def test_sampling_handles_certain_and_impossible_states():
     layer = Potts(2, 4, dtype=np.float32)
     inputs = np.array([[0, 0, 200, 0, -1e4, -1e4, -1e4, 0]] * 1000, np.float32)
     v = layer.sample(inputs, Stream.from_seed(1))
-    assert np.all(v[:, 0] == 2) and np.all(v[:, 1] == 3)
+    assert np.all(v[:, 0] == 2)
+    assert np.all(v[:, 1] == 3)
 
 
 def test_sampling_is_seeded_and_advances():
@@ -207,15 +209,18 @@ def test_sampling_is_seeded_and_advances():
     stream = Stream.from_seed(7)
     b = layer.sample(inputs, stream)
     c = layer.sample(inputs, stream)
-    assert np.array_equal(a, b) and not np.array_equal(b, c)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(b, c)
 
 
 def test_gibbs_clamps_hidden_units():
     rbm = _rbm(Gaussian, np.float32, M=4)
     v0 = _states(60, 5, 4)
     v, h = rbm.gibbs(v0, Stream.from_seed(3), n_steps=3, clamp=([2, 0], [0.7, -1.1]))
-    assert v.dtype == np.uint8 and v.max() < 4
-    assert np.all(h[:, 2] == np.float32(0.7)) and np.all(h[:, 0] == np.float32(-1.1))
+    assert v.dtype == np.uint8
+    assert v.max() < 4
+    assert np.all(h[:, 2] == np.float32(0.7))
+    assert np.all(h[:, 0] == np.float32(-1.1))
 
 
 N_STATIONARY = 20000
@@ -406,7 +411,8 @@ def test_model_and_checkpoint_round_trip(tmp_path):
     rbm, constraints, state = train(config, data, stop_at_update=10)
     save_model(tmp_path / "m.rbm", rbm)
     loaded = load_model(tmp_path / "m.rbm")[0]
-    assert isinstance(loaded.visible, Potts) and loaded.visible.q == 3
+    assert isinstance(loaded.visible, Potts)
+    assert loaded.visible.q == 3
     assert np.array_equal(loaded.weights, rbm.weights)
     save_checkpoint(tmp_path / "c.rbm", rbm, constraints, state, config)
     checkpoint = load_checkpoint(tmp_path / "c.rbm")

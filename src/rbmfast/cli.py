@@ -275,7 +275,7 @@ def _create_output(out, names=OUTPUT_NAMES):
 
 
 def _alignment_options(args):
-    """The alignment settings of the command line, checked, as a dict."""
+    """Check the alignment settings of the command line; return them as a dict."""
     if args.data not in ALIGNMENT_SOURCES:
         given = [flag for flag, value in (("--metadata", args.metadata),
                                           ("--classes", args.classes),

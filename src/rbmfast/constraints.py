@@ -292,7 +292,7 @@ def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
     first_order : bool
         Add the hard first-order constraint (False for a penalty alone).
     n_states : int, optional
-        States per site when `data` holds Potts category indices.
+        States per site when `data` contains Potts category indices.
     """
     x = np.asarray(data) if n_states is not None else np.asarray(data, np.float64)
     if x.ndim != 2:

@@ -8,8 +8,8 @@ the representative with sum_a theta[i, a] = 0 and sum_a W[i, a, mu] = 0:
 it leaves p(v), p(h | v) and p(v | h) unchanged, so free-energy
 differences and log-likelihoods are unchanged, while F(v) rises and log Z
 falls by sum_i mean_a theta[i, a].  Gradients are projected onto the same
-subspace, so plain SGD stays in the gauge; after an Adam step (whose
-per-element scaling leaves the subspace) the gauge is applied again.
+subspace, so plain SGD stays in the gauge.  Adam's per-element scaling
+leaves the subspace, so the gauge is applied again after each step.
 
 The first-order constraint vectors of Potts data come from one-hot
 statistics, whose entries sum to zero over the states of each site, so

@@ -249,9 +249,9 @@ def label_covariance_matrix(x, U, weights=None):
 def potts_label_covariance(states, n_states, U, weights=None):
     """Compute `label_covariance_matrix` of the one-hot form of Potts states.
 
-    The one-hot matrix is never built: row i q + a of q is the weighted sum
-    of the centred labels over the samples whose site i is in state a (the
-    mean of the one-hot data drops out because the centred labels sum to 0).
+    The one-hot matrix is never built.  Row i q + a of q is the weighted sum
+    of the centred labels over the samples whose site i is in state a.  The
+    mean of the one-hot data drops out because the centred labels sum to 0.
 
     Parameters
     ----------

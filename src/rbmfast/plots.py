@@ -436,10 +436,10 @@ def plot_sequence_logos(
     states with positive weight ``W[i, a, j]`` are stacked upwards from zero, and
     those with negative weight downwards. Each letter is as tall as ``|W[i, a, j]|``,
     and the largest weights sit farthest from the zero line. Letters are colored by
-    amino-acid chemistry: acidic D, E red; basic H, K, R blue; polar C, G, S, T, Y
-    green; amides N, Q purple; hydrophobic A, F, I, L, M, P, V, W black; any other
-    character, the gap included, grey. Letters shorter than 0.1% of the row's y
-    range are not drawn.
+    amino-acid chemistry.  Acidic D, E are red, basic H, K, R blue, polar
+    C, G, S, T, Y green, amides N, Q purple and hydrophobic A, F, I, L, M, P, V, W
+    black.  Any other character, the gap included, is grey. Letters shorter
+    than 0.1% of the row's y range are not drawn.
 
     When a unit has more than ``max_sites`` sites, only the ``max_sites`` sites with
     the largest weight norm ``sqrt(sum_a W[i, a, j]^2)`` are shown, chosen per unit

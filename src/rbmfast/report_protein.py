@@ -3,10 +3,10 @@ model-free check of them.
 
 For every class of the label, sequences are generated with the free units
 clamped to the class's typical value and written as FASTA.  Each generated
-sequence is then assigned the class of its nearest natural sequence (by
-identity over the alignment columns), which uses no part of the model; a
-class whose generated sequences land among its own natural sequences more
-often than the class's share of natural sequences beats chance.
+sequence is then assigned the class of its nearest natural sequence by
+identity over the alignment columns, which uses no part of the model.  A
+class beats chance when its generated sequences land among its own natural
+sequences more often than the class's share of natural sequences.
 """
 from __future__ import annotations
 
@@ -39,10 +39,10 @@ def protein_generation(rbm, free_units, train, test, n_per_class=100, n_steps=50
     -------
     samples : dict class -> uint8 ndarray (n_per_class, L)
     metrics : dict
-        Per class: the fraction of generated sequences whose nearest natural
+        Per class, the fraction of generated sequences whose nearest natural
         sequence is of that class, the chance level (the class's share of
         natural sequences) and the mean identity to the nearest natural
-        sequence; the confusion counts; the typical values.
+        sequence.  Also the confusion counts and the typical values.
     """
     x_train, y_train = train
     x_test, y_test = test

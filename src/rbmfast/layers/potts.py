@@ -27,9 +27,9 @@ MAX_STATES = 256
 def as_potts_states(x, n_sites, n_states, name="states"):
     """Return `x` as a C-contiguous uint8 (n_samples, n_sites) array.
 
-    Accepts integer arrays, or float arrays holding whole numbers, with
-    every value in [0, n_states); anything else raises ValueError naming
-    the first bad value and where it is.
+    Accepts integer arrays, or float arrays of whole numbers, with every
+    value in [0, n_states).  Anything else raises ValueError naming the
+    first bad value and where it is.
     """
     arr = np.asarray(x)
     if arr.ndim == 1 and arr.shape[0] == n_sites:
