@@ -53,7 +53,7 @@ def test_ising_train_writes_outputs(ising_run):
 def test_ising_defaults_and_options_saved(ising_run):
     saved = json.loads((ising_run / "config.json").read_text())
     config, data = saved["config"], saved["data"]
-    assert (config["visible"], config["hidden"]) == ("spin", "spin")
+    assert (config["visible"], config["hidden"]) == ("spin", "drelu")
     assert config["n_free"] == 1
     assert config["lambda_Q"] == 100.0
     assert data["L"] == 6
@@ -85,17 +85,44 @@ def test_ising_report_sections(ising_metrics):
     assert all(-2 <= e <= 2 for e in generation["clamped"]["energy"])
 
 
+def test_ising_report_independent_spin_energy(ising_metrics):
+    generation = ising_metrics["clamped_generation"]
+    for name in ("clamped", "simulated"):
+        energies = generation[name]["independent_spin_energy"]
+        assert len(energies) == 3
+        assert all(-2 <= e <= 0 for e in energies)
+    summary = generation["summary"]
+    assert summary["correlation_energy_simulated"] == pytest.approx(np.mean(
+        np.subtract(generation["simulated"]["energy"],
+                    generation["simulated"]["independent_spin_energy"])))
+    # the data lie below independent spins: neighbours are correlated
+    assert summary["correlation_energy_simulated"] < 0
+
+
 def test_ising_report_cost(ising_metrics):
-    # 6 spin hidden units are enumerated, so both log Z are exact and the AIS
-    # check of the constrained model runs as well.
+    # Continuous (dReLU) hidden units leave no layer to enumerate: both log Z
+    # come from AIS, bracketed by reverse AIS.
     cost = ising_metrics["cost"]
-    assert cost["constrained"]["log_likelihood"]["method"] == "exact"
+    assert cost["constrained"]["log_likelihood"]["method"] == "ais"
     assert cost["unconstrained"]["n_free"] is None
     difference = cost["difference"]
     assert difference["delta_log_likelihood"] == pytest.approx(
         cost["constrained"]["log_likelihood"]["log_likelihood"]
         - cost["unconstrained"]["log_likelihood"]["log_likelihood"])
-    assert difference["std_error_log_z"] == 0.0
+    assert difference["std_error_log_z"] > 0
+    assert len(difference["delta_log_likelihood_bounds"]) == 2
+    assert "ais_check" not in cost
+
+
+def test_ising_report_cost_exact_with_spin_hidden_units(tmp_path):
+    # 6 Spin hidden units are enumerated, so both log Z are exact and the
+    # AIS check of the constrained model runs as well.
+    out = tmp_path / "run"
+    assert main(["train", *ISING_OPTIONS, *MODEL_OPTIONS, *REPORT_OPTIONS,
+                 "--hidden", "spin", "--out", str(out)]) == 0
+    cost = json.loads((out / "report" / "metrics.json").read_text())["cost"]
+    assert cost["constrained"]["log_likelihood"]["method"] == "exact"
+    assert cost["difference"]["std_error_log_z"] == 0.0
     assert cost["ais_check"]["method"] == "ais"
     assert "log_z_reverse" in cost["ais_check"]
 
@@ -153,7 +180,9 @@ def test_ising_simulation_options_need_no_file(tmp_path, capsys):
 
 
 # -- cost -------------------------------------------------------------------------
-COST_OPTIONS = ["--n-hidden", "6", "--epochs", "2", "--batch-size", "64"]
+# Spin hidden units keep log Z exact, which keeps the five runs fast.
+COST_OPTIONS = ["--hidden", "spin", "--n-hidden", "6", "--epochs", "2", "--batch-size",
+                "64"]
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +201,16 @@ def test_cost_writes_outputs(cost_run):
     assert [(d["n_free"], d["lambda_Q"]) for d in result["differences"]] == [
         (1, 0.0), (1, 100.0), (2, 0.0), (2, 100.0)]
     assert result["unconstrained"]["log_likelihood"]["method"] == "exact"
+
+
+def test_cost_ising_runs_report_clamped_samples(cost_run):
+    result = json.loads((cost_run / "cost.json").read_text())
+    assert "extra" not in result["unconstrained"]
+    for run in result["constrained"]:
+        extra = run["extra"]
+        assert len(extra["clamped"]["energy"]) == 3
+        assert 0 <= extra["summary"]["abs_magnetisation_mean_abs_difference"] <= 1
+        assert extra["variance_spread"]["spread_test_median"] >= 0
 
 
 def test_cost_first_order_free_on_flipped_spins(cost_run):

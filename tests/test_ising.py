@@ -75,6 +75,22 @@ def test_observables_ordered_states():
     np.testing.assert_allclose(magnetisation, [1.0, -1.0])
 
 
+@pytest.mark.parametrize("mean", [0.0, 0.4, 0.9])
+def test_independent_spin_energy(mean):
+    # Spins drawn independently with mean m have energy per spin -2 m^2 on
+    # average; 4000 lattices of 16 x 16 give a standard error below 0.002.
+    # -2 <m^2> over lattices is lower by 2 Var(m) = 2 (1 - m^2) / 256.
+    from rbmfast.report_ising import independent_spin_energy
+
+    rng = np.random.default_rng(7)
+    spins = np.where(rng.random((4000, 16, 16)) < (1 + mean) / 2, 1, -1).astype(np.int8)
+    energy, magnetisation = _ising.observables(spins, 0.0)
+    assert independent_spin_energy(magnetisation) == pytest.approx(-2 * mean**2,
+                                                                  abs=0.01)
+    assert energy.mean() == pytest.approx(independent_spin_energy(magnetisation),
+                                          abs=0.015)
+
+
 # exact results of the infinite lattice
 
 

@@ -4,7 +4,10 @@ The command trains an unconstrained RBM and one constrained RBM per pair
 (--n-free, --lambda-Q) with otherwise identical settings, measures each
 model's held-out log-likelihood
 (`rbmfast.evaluation.empirical_cost.empirical_cost`) and writes ``cost.json``
-(settings, every run and the differences) and ``cost.png`` to --out.  Every
+(settings, every run and the differences) and ``cost.png`` to --out.  On
+Ising data every model with free units also gets the report's clamped
+samples (`rbmfast.report_ising.clamped_sample_summary`), so the table
+shows how far their energy and |m| are from the data.  Every
 setting is validated, and the data are loaded, before --out is touched.
 --overwrite replaces only those two files, as `rbmfast train` replaces only
 its own outputs.
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import functools
+import math
 import sys
 import time
 
@@ -109,12 +114,22 @@ def cmd_cost(args):
     config.validate(len(x))
     cost_configs(config, n_free, lambda_Q, len(encode_labels(y)[1]), x.shape[1])
 
+    extra = None
+    if options["data"] == "ising":
+        from rbmfast.report_ising import clamped_sample_summary
+
+        # each constrained model also gets the report's clamped samples
+        extra = functools.partial(clamped_sample_summary, train=(x, y),
+                                  test=(x_test, y_test),
+                                  temperatures=options["temperatures"],
+                                  seed=config.seed, n_threads=config.n_threads)
     cli._create_output(out, COST_OUTPUTS)
     start = time.perf_counter()
     with _mapper(args.jobs, args.quiet) as map_function:
         result = empirical_cost(config, x, y, x_test, n_free=n_free,
                                 lambda_Q=lambda_Q, test_labels=y_test, weights=w,
-                                likelihood=likelihood, map_function=map_function)
+                                likelihood=likelihood, map_function=map_function,
+                                extra=extra)
     seconds = time.perf_counter() - start
     write_json(out / COST_FILE, {
         "settings": {"config": config.to_dict(), "data": options, "n_free": n_free,
@@ -178,13 +193,22 @@ def _print_table(result, out):
              f"{reference['log_likelihood_per_site']:.5f} ({reference['method']})",
              f"{'n_free':>6} {'lambda_Q':>10} {'LL/site':>10} {'delta/site':>11} "
              f"{'delta/sample':>13} {'+-':>6} {'spread(train)':>14}"]
+    clamped = any("extra" in run for run in result["constrained"])
+    if clamped:
+        # mean |difference| between clamped samples and data over temperatures
+        lines[-1] += f" {'E clamped':>10} {'|m| clamped':>12}"
     for difference, run in zip(result["differences"], result["constrained"]):
         error = (difference["std_error_log_z"] ** 2
                  + difference["std_error_data"] ** 2) ** 0.5
         spread = run["variance_spread"]["train"].get("constrained_median", float("nan"))
-        lines.append(
-            f"{difference['n_free']:6d} {difference['lambda_Q']:10.4g} "
-            f"{run['log_likelihood']['log_likelihood_per_site']:10.5f} "
-            f"{difference['delta_log_likelihood_per_site']:11.5f} "
-            f"{difference['delta_log_likelihood']:13.3f} {error:6.3f} {spread:14.3g}")
+        line = (f"{difference['n_free']:6d} {difference['lambda_Q']:10.4g} "
+                f"{run['log_likelihood']['log_likelihood_per_site']:10.5f} "
+                f"{difference['delta_log_likelihood_per_site']:11.5f} "
+                f"{difference['delta_log_likelihood']:13.3f} {error:6.3f} "
+                f"{spread:14.3g}")
+        if clamped:
+            summary = run.get("extra", {}).get("summary", {})
+            line += (f" {summary.get('energy_mean_abs_difference', math.nan):10.3f}"
+                     f" {summary.get('abs_magnetisation_mean_abs_difference', math.nan):12.3f}")
+        lines.append(line)
     print("\n".join(lines))

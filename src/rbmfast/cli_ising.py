@@ -240,10 +240,17 @@ def print_summary(model_path, report_dir, metrics):
         f"{variances['spread_test_max']:.3g}, pooled "
         f"{variances['spread_test_pooled']:.3g}; {variances['fraction_passed']:.0%} "
         f"within tolerance (median {variances['tolerance_median']:.3g}); free "
-        f"units >= {variances['free_spread_test_min']:.3g}",
+        f"units >= {variances['free_spread_test_min']:.3g}; input standard "
+        f"deviation of the constrained units: median "
+        f"{variances['input_std_constrained_median']:.3g} (free units "
+        f"{', '.join(f'{v:.3g}' for v in variances['input_std_free'])})",
         f"clamped samples against data, mean |difference|: energy per spin "
         f"{generation['energy_mean_abs_difference']:.3f}, |m| "
         f"{generation['abs_magnetisation_mean_abs_difference']:.3f}",
+        f"energy per spin below independent spins of the same |m| (-2 m^2), "
+        f"mean over temperatures: clamped samples "
+        f"{generation['correlation_energy_clamped']:.3f}, data "
+        f"{generation['correlation_energy_simulated']:.3f}",
     ]
     cost = metrics.get("cost")
     if cost:

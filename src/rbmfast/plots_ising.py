@@ -130,6 +130,9 @@ def plot_clamped_observables(temperatures, simulated, clamped, path, sweep=None,
     ordered = grid < T_CRITICAL
     plane.plot(exact["abs_magnetisation"][ordered], exact["energy"][ordered],
                color="black", linewidth=1, label="Onsager, T < T_c")
+    m = np.linspace(0.0, 1.0, _CURVE_POINTS)
+    plane.plot(m, -2.0 * m * m, color="gray", linestyle="--", linewidth=1,
+               label="independent spins, E = -2 m^2")
     plane.plot(simulated["abs_magnetisation"], simulated["energy"], "o",
                color="tab:blue", label="simulated (data)")
     plane.plot(clamped["abs_magnetisation"], clamped["energy"], "s", color="tab:red",

@@ -75,7 +75,7 @@ def cost_configs(config, n_free, lambda_Q, n_classes=None, n_visible=None):
 
 
 def train_and_evaluate(config, data, labels, test_data, test_labels=None,
-                       weights=None, likelihood=None):
+                       weights=None, likelihood=None, extra=None):
     """Train one RBM and measure its held-out log-likelihood.
 
     Parameters
@@ -92,6 +92,11 @@ def train_and_evaluate(config, data, labels, test_data, test_labels=None,
     likelihood : dict, optional
         Keyword arguments of `held_out_log_likelihood` (method, max_states,
         n_chains, n_betas, reverse, n_reverse_sweeps, seed).
+    extra : callable, optional
+        Called as ``extra(rbm, constraints)`` after training; a dict it
+        returns is stored as ``extra`` in the result, for measurements that
+        depend on the data (a module-level function or a functools.partial
+        of one, so that a process pool can send it).
 
     Returns
     -------
@@ -105,6 +110,10 @@ def train_and_evaluate(config, data, labels, test_data, test_labels=None,
     result = evaluate_model(rbm, constraints, config, data, labels, test_data,
                             test_labels, options)
     result["train_seconds"] = seconds
+    if extra is not None:
+        measured = extra(rbm, constraints)
+        if measured is not None:
+            result["extra"] = measured
     return result
 
 
@@ -149,7 +158,7 @@ def evaluate_model(rbm, constraints, config, data, labels, test_data,
 
 def empirical_cost(config, data, labels, test_data, n_free=(1,), lambda_Q=(0.0,),
                    test_labels=None, weights=None, likelihood=None,
-                   map_function=map):
+                   map_function=map, extra=None):
     """Measure the held-out log-likelihood lost to each constraint setting.
 
     Parameters
@@ -176,6 +185,9 @@ def empirical_cost(config, data, labels, test_data, n_free=(1,), lambda_Q=(0.0,)
         Called as ``map_function(function, configs)``, like the builtin map
         (the default), to run the trainings; a process pool's map runs them
         in parallel.
+    extra : callable, optional
+        Further measurements of every trained model, as in
+        `train_and_evaluate`.
 
     Returns
     -------
@@ -205,7 +217,7 @@ def empirical_cost(config, data, labels, test_data, n_free=(1,), lambda_Q=(0.0,)
     _likelihood_options(likelihood)
     run = functools.partial(train_and_evaluate, data=data, labels=labels,
                             test_data=test_data, test_labels=test_labels,
-                            weights=weights, likelihood=likelihood)
+                            weights=weights, likelihood=likelihood, extra=extra)
     results = list(map_function(run, configs))
     reference = results[0]
     differences = [log_likelihood_difference(result, reference, data.shape[1])
