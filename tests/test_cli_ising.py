@@ -1,6 +1,8 @@
 """``rbmfast train --data ising`` and ``rbmfast cost``: outputs, settings and
 errors, on small simulated lattices."""
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -127,6 +129,17 @@ def test_ising_report_cost_exact_with_spin_hidden_units(tmp_path):
     assert "log_z_reverse" in cost["ais_check"]
 
 
+def test_ising_report_without_constrained_units(tmp_path, capsys):
+    # every hidden unit free: the report has no constrained variances
+    out = tmp_path / "run"
+    assert main(["train", *ISING_OPTIONS, *MODEL_OPTIONS, *REPORT_OPTIONS,
+                 "--n-free", "6", "--no-cost", "--out", str(out)]) == 0
+    assert "no constrained units" in capsys.readouterr().out
+    metrics = json.loads((out / "report" / "metrics.json").read_text())
+    assert metrics["constrained_variances"]["summary"] is None
+    assert not (out / "report" / "constrained_variances.png").exists()
+
+
 def test_ising_train_from_file_without_cost(tmp_path, capsys):
     data = simulate_ising(6, [2.0, 3.0], 64, seed=2, n_chains=8, n_threads=1)
     path = tmp_path / "lattices.npz"
@@ -155,6 +168,8 @@ def test_ising_train_from_file_without_cost(tmp_path, capsys):
     (["--L", "1"], ["L must be >= 2, got 1"]),
     (["--test-chains", "8"], ["has 8 chains", "n_test_chains = 8"]),
     (["--visible", "binary"], ["--data ising needs --visible spin"]),
+    (["--temperatures", "1.8,3.0,"], ["'1.8,3.0,' has an empty entry"]),
+    (["--temperatures", "2.0,3.0,2.0"], ["lists T = 2 twice"]),
     (["--label", "magnetisation"], ["unknown Ising label 'magnetisation'"]),
 ])
 def test_ising_bad_option(tmp_path, capsys, options, fragments):
@@ -213,6 +228,26 @@ def test_cost_ising_runs_report_clamped_samples(cost_run):
         assert extra["variance_spread"]["spread_test_median"] >= 0
 
 
+def test_cost_jobs_match_one_process(tmp_path, cost_run):
+    # Two worker processes after the Ising simulation has run OpenMP in the
+    # parent.  Forked workers once hung in their first OpenMP region, hence
+    # the subprocess and its timeout; the results must equal those of one
+    # process.
+    out = tmp_path / "C2"
+    command = [sys.executable, "-m", "rbmfast.cli", "cost", *ISING_OPTIONS,
+               *COST_OPTIONS, "--n-free", "1,2", "--lambda-Q", "0,100", "--jobs", "2",
+               "--out", str(out)]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr
+    ours = json.loads((out / "cost.json").read_text())
+    reference = json.loads((cost_run / "cost.json").read_text())
+    for key in ("unconstrained", "constrained"):
+        runs = ours[key] if key == "constrained" else [ours[key]]
+        expected = reference[key] if key == "constrained" else [reference[key]]
+        assert [r["log_likelihood"]["log_likelihood"] for r in runs] == [
+            r["log_likelihood"]["log_likelihood"] for r in expected]
+
+
 def test_cost_first_order_free_on_flipped_spins(cost_run):
     # The flipped copies make q = 0, so lambda_Q = 0 trains the same model as
     # no constraint at all.
@@ -224,7 +259,9 @@ def test_cost_first_order_free_on_flipped_spins(cost_run):
 
 def test_cost_existing_output_rejected(cost_run, capsys):
     assert main(["cost", *ISING_OPTIONS, *COST_OPTIONS, "--out", str(cost_run)]) == 2
-    assert_one_line_error(capsys.readouterr().err, "cost", "pass --overwrite")
+    err = capsys.readouterr().err
+    assert_one_line_error(err, "cost", "pass --overwrite to replace its outputs")
+    assert "--resume" not in err
 
 
 def test_cost_overwrite_replaces_outputs(tmp_path, cost_run):
@@ -254,6 +291,7 @@ def test_cost_keeps_foreign_files(tmp_path, capsys):
     (["--lambda-Q", "10,-1"], ["lambda_Q values must be finite numbers >= 0",
                                "got -1.0"]),
     (["--lambda-Q", ""], ["--lambda-Q is empty"]),
+    (["--n-free", "1,"], ["--n-free '1,' has an empty entry"]),
     (["--ais-betas", "1"], ["--ais-betas must be >= 2, got 1"]),
     (["--jobs", "0"], ["--jobs must be >= 1, got 0"]),
     (["--temperatures", "-2"], ["temperatures must be finite and > 0"]),

@@ -592,6 +592,56 @@ def test_load_rejects_pickled_arrays(tmp_path):
         load_ising(path)
 
 
+def _edited_file(tmp_path, edit):
+    """Save a small valid file, apply `edit` to its arrays, save it again."""
+    data = simulate_ising(4, [2.0, 3.0], 4, n_equilibration=5, n_chains=2)
+    path = tmp_path / "edited.npz"
+    save_ising(path, data)
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files}
+    edit(arrays)
+    np.savez(path, **arrays)
+    return path
+
+
+def _set(name, value):
+    def edit(arrays):
+        arrays[name] = value(arrays) if callable(value) else value
+    return edit
+
+
+@pytest.mark.parametrize("edit, message", [
+    (_set("L", np.array([4, 4])), "'L' must be a single value"),
+    (_set("temperature_index", lambda a: a["temperature_index"] + 0.7),
+     "'temperature_index' must contain integers"),
+    (_set("temperature", lambda a: a["temperature"][::-1].copy()),
+     "has temperature 3.0 but temperature_index 0"),
+    (_set("temperatures", np.array([2.0, 3.0, 4.0])),
+     r"temperatures \[4.0\] have no samples"),
+    (_set("temperatures", np.array([2.0, 2.0])), "lists T = 2.0 twice"),
+    (_set("temperatures", np.array([2.0, np.nan])), "finite and > 0, got nan"),
+    (_set("algorithm", np.array("bogus")), "'wolff' or 'metropolis', got 'bogus'"),
+    (_set("chain", lambda a: a["chain"] - 5), "chain numbers must be >= 0"),
+])
+def test_load_rejects_inconsistent_file(tmp_path, edit, message):
+    with pytest.raises(ValueError, match=message):
+        load_ising(_edited_file(tmp_path, edit))
+
+
+def test_load_rejects_file_without_samples(tmp_path):
+    def empty(arrays):
+        for name in ("spins", "temperature_index", "temperature", "energy",
+                     "abs_magnetisation", "chain"):
+            arrays[name] = arrays[name][:0]
+    with pytest.raises(ValueError, match="contains no samples"):
+        load_ising(_edited_file(tmp_path, empty))
+
+
+def test_load_rejects_folder(tmp_path):
+    with pytest.raises(ValueError, match="is a folder"):
+        load_ising(tmp_path)
+
+
 def test_save_rejects_other_types(tmp_path):
     with pytest.raises(TypeError, match="IsingSamples"):
         save_ising(tmp_path / "x.npz", {"spins": np.ones((1, 4))})

@@ -202,7 +202,7 @@ def _config_from_args(args):
 OUTPUT_NAMES = (CONFIG_FILE, CHECKPOINT_FILE, MODEL_FILE, REPORT_DIR)
 
 
-def _check_output(out, overwrite, resume, names=OUTPUT_NAMES):
+def _check_output(out, overwrite, resume, names=OUTPUT_NAMES, resumable=True):
     """Check --out before any work; return it as a Path.
 
     --overwrite replaces only rbmfast's own outputs (`names`), so a
@@ -232,7 +232,8 @@ def _check_output(out, overwrite, resume, names=OUTPUT_NAMES):
                            "empty directory for --out")
         if entries and not overwrite:
             raise CliError(f"output directory {out} contains a run; pass --overwrite "
-                           "to replace it or --resume to continue it")
+                           + ("to replace it or --resume to continue it" if resumable
+                              else "to replace its outputs"))
     return out
 
 

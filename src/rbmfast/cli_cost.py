@@ -18,6 +18,7 @@ import argparse
 import concurrent.futures
 import functools
 import math
+import multiprocessing
 import sys
 import time
 
@@ -97,7 +98,8 @@ def cmd_cost(args):
     from rbmfast.plots_ising import plot_cost
     from rbmfast.report import write_json
 
-    out = cli._check_output(args.out, args.overwrite, False, names=COST_OUTPUTS)
+    out = cli._check_output(args.out, args.overwrite, False, names=COST_OUTPUTS,
+                            resumable=False)
     n_free = _parse_list("--n-free", args.n_free, int)
     lambda_Q = _parse_list("--lambda-Q", args.lambda_Q, float)
     if args.jobs < 1:
@@ -143,8 +145,12 @@ def cmd_cost(args):
 
 
 def _parse_list(flag, text, kind):
+    items = text.split(",")
+    if len(items) > 1 and not all(item.strip() for item in items):
+        raise ValueError(f"{flag} {text!r} has an empty entry; separate the values "
+                         "by single commas")
     try:
-        values = [kind(item) for item in text.split(",") if item.strip()]
+        values = [kind(item) for item in items if item.strip()]
     except ValueError:
         raise ValueError(f"{flag} must be a comma-separated list of "
                          f"{'integers' if kind is int else 'numbers'}, got "
@@ -163,7 +169,11 @@ class _mapper:
 
     def __enter__(self):
         if self.jobs > 1:
-            self.pool = concurrent.futures.ProcessPoolExecutor(self.jobs)
+            # Fresh interpreters: a child forked after this process has run
+            # OpenMP code (the Ising simulation, for one) can hang in its
+            # first parallel region.
+            self.pool = concurrent.futures.ProcessPoolExecutor(
+                self.jobs, mp_context=multiprocessing.get_context("spawn"))
         return self.map
 
     def __exit__(self, *exc):

@@ -94,7 +94,12 @@ def parse_temperatures(text):
                                            f">= 1, got {count}")
                 values = np.linspace(float(start), float(stop), count).tolist()
             else:
-                values = [float(t) for t in text.split(",") if t.strip()]
+                items = text.split(",")
+                if len(items) > 1 and not all(t.strip() for t in items):
+                    raise IsingOptionError(f"--temperatures {text!r} has an empty "
+                                           "entry; separate the numbers by single "
+                                           "commas")
+                values = [float(t) for t in items if t.strip()]
         except ValueError as error:
             if isinstance(error, IsingOptionError):
                 raise
@@ -107,6 +112,11 @@ def parse_temperatures(text):
         if not (np.isfinite(value) and value > 0):
             raise IsingOptionError(f"temperatures must be finite and > 0, got {value} "
                                    f"at index {index} of --temperatures {text!r}")
+    if len(set(values)) < len(values):
+        twice = next(v for i, v in enumerate(values) if v in values[:i])
+        raise IsingOptionError(f"--temperatures {text!r} lists T = {twice:g} twice; "
+                               "each temperature is one label class, so give each "
+                               "once")
     return values
 
 
@@ -231,19 +241,11 @@ def print_summary(model_path, report_dir, metrics):
         lines.append(f"the same from the constrained units: "
                      f"{readout['constrained']['accuracy']:.3f}, within one "
                      f"{readout['constrained']['within_one_temperature']:.3f}")
+    if variances is None:
+        lines.append("no constrained units: every hidden unit is free")
+    else:
+        lines += _variance_lines(variances)
     lines += [
-        f"variance spread of constrained units, training data: median "
-        f"{variances['spread_train_median']:.3g}, max "
-        f"{variances['spread_train_max']:.3g}, pooled "
-        f"{variances['spread_train_pooled']:.3g}",
-        f"held-out data: median {variances['spread_test_median']:.3g}, max "
-        f"{variances['spread_test_max']:.3g}, pooled "
-        f"{variances['spread_test_pooled']:.3g}; {variances['fraction_passed']:.0%} "
-        f"within tolerance (median {variances['tolerance_median']:.3g}); free "
-        f"units >= {variances['free_spread_test_min']:.3g}; input standard "
-        f"deviation of the constrained units: median "
-        f"{variances['input_std_constrained_median']:.3g} (free units "
-        f"{', '.join(f'{v:.3g}' for v in variances['input_std_free'])})",
         f"clamped samples against data, mean |difference|: energy per spin "
         f"{generation['energy_mean_abs_difference']:.3f}, |m| "
         f"{generation['abs_magnetisation_mean_abs_difference']:.3f}",
@@ -264,3 +266,22 @@ def print_summary(model_path, report_dir, metrics):
             f"{difference['delta_log_likelihood_per_site']:.4f} "
             f"({difference['delta_log_likelihood']:.2f} nats per sample)")
     print("\n".join(lines))
+
+
+def _variance_lines(variances):
+    """Return the summary lines of the constrained units' variance spreads."""
+    return [
+        f"variance spread of constrained units, training data: median "
+        f"{variances['spread_train_median']:.3g}, max "
+        f"{variances['spread_train_max']:.3g}, pooled "
+        f"{variances['spread_train_pooled']:.3g}",
+        f"held-out data: median {variances['spread_test_median']:.3g}, max "
+        f"{variances['spread_test_max']:.3g}, pooled "
+        f"{variances['spread_test_pooled']:.3g}; "
+        f"{variances['fraction_passed']:.0%} "
+        f"within tolerance (median {variances['tolerance_median']:.3g}); free "
+        f"units >= {variances['free_spread_test_min']:.3g}; input standard "
+        f"deviation of the constrained units: median "
+        f"{variances['input_std_constrained_median']:.3g} (free units "
+        f"{', '.join(f'{v:.3g}' for v in variances['input_std_free'])})",
+    ]

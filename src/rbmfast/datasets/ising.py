@@ -360,7 +360,8 @@ def split_by_chain(data, n_test_chains):
         chains = np.unique(data.chain[rows])
         if chains.size <= n_test_chains:
             raise ValueError(
-                f"temperature {data.temperatures[k]:g} has {chains.size} chains, so "
+                f"temperature {data.temperatures[k]:g} has {chains.size} "
+                f"chain{'' if chains.size == 1 else 's'}, so "
                 f"n_test_chains = {n_test_chains} leaves none for training; hold out "
                 "fewer chains or simulate more")
         test |= rows & np.isin(data.chain, chains[-n_test_chains:])
@@ -469,6 +470,9 @@ def load_ising(path):
         unknown format version, or its arrays do not fit together.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give the .npz file written by "
+                         "save_ising")
     if not path.is_file():
         raise FileNotFoundError(f"Ising data file {path} not found")
     # np.load reads any file that is neither ZIP nor .npy as a pickle, so a
@@ -488,6 +492,10 @@ def load_ising(path):
     if missing:
         raise ValueError(f"{path} is not an Ising samples file: missing arrays "
                          f"{missing}")
+    for name in _FILE_SCALARS:
+        if contents[name].ndim != 0:
+            raise ValueError(f"{path}: {name!r} must be a single value, got an "
+                             f"array of shape {contents[name].shape}")
     version = int(contents["format_version"])
     if version != _FILE_FORMAT:
         raise ValueError(f"{path} has Ising file format {version}; this version of "
@@ -498,6 +506,8 @@ def load_ising(path):
     if spins.ndim != 2 or spins.shape[1] != L * L:
         raise ValueError(f"{path}: spins must have shape (n, {L * L}) for L = {L}, "
                          f"got {spins.shape}")
+    if n == 0:
+        raise ValueError(f"{path} contains no samples")
     if not np.all((spins == 1) | (spins == -1)):
         raise ValueError(f"{path}: spins must be -1 or +1")
     for name in ("temperature_index", "temperature", "energy",
@@ -505,21 +515,77 @@ def load_ising(path):
         if contents[name].shape != (n,):
             raise ValueError(f"{path}: {name!r} has shape {contents[name].shape}, "
                              f"expected ({n},)")
-    temperatures = contents["temperatures"]
-    index = contents["temperature_index"]
-    if index.size and (index.min() < 0 or index.max() >= temperatures.size):
+    algorithm = str(contents["algorithm"])
+    if algorithm not in ("wolff", "metropolis"):
+        raise ValueError(f"{path}: algorithm must be 'wolff' or 'metropolis', got "
+                         f"{algorithm!r}")
+    temperatures = _check_file_temperatures(path, contents["temperatures"])
+    index = _integer_array(path, "temperature_index", contents["temperature_index"])
+    if index.min() < 0 or index.max() >= temperatures.size:
         raise ValueError(f"{path}: temperature_index must be in [0, "
-                         f"{temperatures.size}), got values up to {index.max()}")
+                         f"{temperatures.size}), got values from {index.min()} to "
+                         f"{index.max()}")
+    counts = np.bincount(index, minlength=temperatures.size)
+    if np.any(counts == 0):
+        empty = temperatures[counts == 0].tolist()
+        raise ValueError(f"{path}: temperatures {empty} have no samples; every "
+                         "entry of 'temperatures' needs samples")
+    per_sample = contents["temperature"].astype(np.float64)
+    if not np.allclose(per_sample, temperatures[index], rtol=1e-12, atol=0):
+        row = int(np.flatnonzero(~np.isclose(per_sample, temperatures[index],
+                                             rtol=1e-12, atol=0))[0])
+        raise ValueError(f"{path}: sample {row} has temperature {per_sample[row]} "
+                         f"but temperature_index {index[row]}, which is "
+                         f"{temperatures[index[row]]}")
+    chain = _integer_array(path, "chain", contents["chain"])
+    if chain.min() < 0:
+        raise ValueError(f"{path}: chain numbers must be >= 0, got {chain.min()}")
     return IsingSamples(
         spins=spins.astype(np.float32),
-        temperature_index=index.astype(np.int64),
-        temperature=contents["temperature"].astype(np.float64),
+        temperature_index=index,
+        temperature=per_sample,
         energy=contents["energy"].astype(np.float64),
         abs_magnetisation=contents["abs_magnetisation"].astype(np.float64),
-        chain=contents["chain"].astype(np.int64),
-        temperatures=temperatures.astype(np.float64),
+        chain=chain,
+        temperatures=temperatures,
         updates_between=contents["updates_between"].astype(np.int64),
         L=L,
         field=float(contents["field"]),
-        algorithm=str(contents["algorithm"]),
+        algorithm=algorithm,
     )
+
+
+def _check_file_temperatures(path, temperatures):
+    """Return the file's temperatures as float64 after checking them."""
+    temperatures = np.asarray(temperatures, dtype=np.float64)
+    if temperatures.ndim != 1 or temperatures.size == 0:
+        raise ValueError(f"{path}: 'temperatures' must be a non-empty 1-D array, got "
+                         f"shape {temperatures.shape}")
+    bad = ~(np.isfinite(temperatures) & (temperatures > 0))
+    if np.any(bad):
+        raise ValueError(f"{path}: temperatures must be finite and > 0, got "
+                         f"{temperatures[bad][0]}")
+    _check_distinct_temperatures(temperatures.tolist(), f"{path}: temperatures")
+    return temperatures
+
+
+def _check_distinct_temperatures(values, where):
+    """Raise ValueError if a temperature appears twice in `values`."""
+    seen = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{where} lists T = {value} twice; each temperature "
+                             "is one label class, so give each once")
+        seen.add(value)
+
+
+def _integer_array(path, name, values):
+    """Return `values` as int64; raise ValueError for values that are not integers."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64)
+    if values.dtype.kind != "f" or not np.all(np.isfinite(values)) or np.any(
+            values != np.round(values)):
+        raise ValueError(f"{path}: {name!r} must contain integers, got dtype "
+                         f"{values.dtype}")
+    return values.astype(np.int64)

@@ -84,7 +84,8 @@ def log_partition_exact(rbm, max_states=2**20, layer="auto", n_threads=None):
         raise ValueError(
             f"enumerating the {layer} layer takes {per_unit}^{enumerated.n} = "
             f"{n_states} states, more than max_states={max_states}; raise "
-            "max_states or estimate log Z with ais()"
+            "max_states or estimate log Z with ais() (on the command line: "
+            "--max-states or --log-z ais)"
         )
 
     chunk_log_z = []
@@ -115,7 +116,8 @@ def _enumerated_layer(rbm, layer):
         raise ValueError(
             "log_partition_exact needs a Binary or Spin layer to enumerate, but "
             "both layers are real-valued; use log_partition_gaussian() for "
-            "Gaussian layers or ais()"
+            "Gaussian layers or ais() (on the command line: --log-z gaussian or "
+            "--log-z ais)"
         )
     if layer == "auto":
         if discrete["visible"] and discrete["hidden"]:
@@ -181,7 +183,8 @@ def log_partition_gaussian(rbm, on_indefinite="raise"):
         raise ValueError(
             "log_partition_gaussian needs Gaussian visible and hidden layers, got "
             f"{type(rbm.visible).__name__} and {type(rbm.hidden).__name__}; use "
-            "log_partition_exact() for a model with a discrete layer"
+            "log_partition_exact() for a model with a discrete layer (on the "
+            "command line: --log-z exact or --log-z ais)"
         )
     precision = _joint_precision(rbm)
     linear = np.concatenate([rbm.visible.theta, rbm.hidden.theta]).astype(np.float64)
