@@ -187,7 +187,7 @@ def constrained_variance_statistics(rbm, constraints, train, test, temperatures,
             # held-out input standard deviations, all temperatures together:
             # constrained units far below the free ones hardly act on v
             "input_std_constrained_median": float(np.median(
-                inputs_test[:, units].std(axis=0))) if units.size else 0.0,
+                inputs_test[:, units].std(axis=0))),
             "input_std_free": inputs_test[:, free].std(axis=0).tolist(),
             "tolerance_rule": f"held-out spread <= {TOLERANCE_PERCENTILE:g}th "
                               f"percentile of {n_permutations} spreads with "
@@ -312,9 +312,10 @@ def clamped_sample_summary(rbm, constraints, train, test, temperatures,
     The `extra` measurement of ``rbmfast cost`` on Ising data: the
     ``clamped`` and ``simulated`` means and the ``summary`` of
     `ising_clamped_generation`, and the held-out variance spreads of
-    `constrained_variance_statistics` (``spread_test_median`` and
-    ``spread_test_pooled``).  None when the model has no free units to
-    clamp.
+    `constrained_variance_statistics` (``spread_test_median``,
+    ``spread_test_pooled``, ``fraction_passed`` and
+    ``input_std_constrained_median``).  None when the model has no free
+    units to clamp.
     """
     if constraints is None or constraints.free_units.size == 0:
         return None
