@@ -58,6 +58,7 @@ def test_ising_defaults_and_options_saved(ising_run):
     assert (config["visible"], config["hidden"]) == ("spin", "drelu")
     assert config["n_free"] == 1
     assert config["lambda_Q"] == 100.0
+    assert config["relative_Q"] is True
     assert data["L"] == 6
     assert data["temperatures"] == [1.8, 2.4, 3.2]
     assert data["spin_flips"] is True

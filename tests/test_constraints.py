@@ -139,6 +139,90 @@ def test_penalty_gradient_finite_differences():
     assert np.all(grad[:, 1] == 0)
 
 
+def _relative_group(rng, factors=False):
+    A = rng.normal(size=(2, 6, 6))
+    Q = A + A.transpose(0, 2, 1)
+    B = rng.normal(size=(6, 6))
+    C = B @ B.T + 0.1 * np.eye(6)
+    if factors:
+        values, vectors = np.linalg.eigh(Q)
+        return ConstraintGroup([0, 2], Q_factors=(vectors, values), lambda_Q=0.7, C=C)
+    return ConstraintGroup([0, 2], Q=Q, lambda_Q=0.7, C=C)
+
+
+def _numeric_gradient(group, W, eps=1e-6):
+    numeric = np.zeros_like(W)
+    for i in range(W.shape[0]):
+        for j in range(W.shape[1]):
+            Wp, Wm = W.copy(), W.copy()
+            Wp[i, j] += eps
+            Wm[i, j] -= eps
+            numeric[i, j] = (group.penalty(Wp) - group.penalty(Wm)) / (2 * eps)
+    return numeric
+
+
+@pytest.mark.parametrize("factors", [False, True])
+def test_relative_penalty_gradient_finite_differences(factors):
+    rng = np.random.default_rng(18)
+    group = _relative_group(rng, factors)
+    assert group.relative
+    W = rng.normal(size=(6, 3))
+    grad = np.zeros_like(W)
+    group.add_penalty_gradient(W, grad)
+    assert np.allclose(grad, _numeric_gradient(group, W), rtol=1e-6, atol=1e-8)
+    assert np.all(grad[:, 1] == 0)
+
+
+def test_relative_penalty_is_scale_free():
+    # (W_mu^T Q W_nu)^2 / (c_mu c_nu) does not change when a column is scaled,
+    # so shrinking a unit cannot lower it.  The absolute penalty drops as s^4.
+    rng = np.random.default_rng(19)
+    group = _relative_group(rng)
+    W = rng.normal(size=(6, 3))
+    scaled = W.copy()
+    scaled[:, 2] *= 1e-3
+    assert group.penalty(scaled) == pytest.approx(group.penalty(W), rel=1e-10)
+    absolute = ConstraintGroup([0, 2], Q=group.Q, lambda_Q=0.7)
+    assert absolute.penalty(scaled) < 0.5 * absolute.penalty(W)
+
+
+def test_relative_penalty_of_zero_column_is_finite():
+    rng = np.random.default_rng(20)
+    group = _relative_group(rng)
+    W = rng.normal(size=(6, 3))
+    W[:, 2] = 0
+    grad = np.zeros_like(W)
+    group.add_penalty_gradient(W, grad)
+    assert np.isfinite(group.penalty(W))
+    assert np.all(np.isfinite(grad))
+    assert np.all(grad[:, 2] == 0)
+
+
+def test_relative_constraints_store_data_covariance():
+    rng = np.random.default_rng(21)
+    x = (rng.random((300, 5)) < 0.4).astype(float)
+    y = rng.integers(0, 3, 300)
+    cons = label_constraints(x, y, 4, 1, lambda_Q=1.0, relative_Q=True)
+    np.testing.assert_allclose(cons.groups[0].C, np.cov(x.T, bias=True), atol=1e-12)
+    arrays, content = cons.to_arrays()
+    restored = Constraints.from_arrays(arrays, content)
+    W = rng.normal(size=(5, 4))
+    assert restored.groups[0].relative
+    assert restored.penalty(W) == cons.penalty(W)
+
+
+def test_relative_constraints_need_lambda():
+    x = np.random.default_rng(22).random((50, 6))
+    y = np.arange(50) % 2
+    cons = label_constraints(x, y, 4, 1, relative_Q=True)
+    assert cons.groups[0].C is None
+
+
+def test_C_without_Q_rejected():
+    with pytest.raises(ValueError, match="needs Q"):
+        ConstraintGroup([0], C=np.eye(4), lambda_Q=1.0)
+
+
 def test_low_rank_Q_matches_full_rank():
     rng = np.random.default_rng(9)
     x = (rng.random((400, 8)) < 0.4).astype(float)

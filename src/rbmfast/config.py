@@ -36,7 +36,9 @@ class TrainConfig:
     fields, `l1_weights`, `l2_weights` and the L1-squared penalty
     (`l1sq_weights` / (2 N)) sum_mu (sum_i |W_i mu|)^2.  Constraints:
     `n_free` free hidden units (None: no constraint), `lambda_Q` for the
-    second-order penalty, `Q_rank` for a low-rank Q.  `weight_scale` sets the
+    second-order penalty, `Q_rank` for a low-rank Q, `relative_Q` to divide
+    the penalty by the input variances of the constrained units (scale-free;
+    no effect when lambda_Q = 0).  `weight_scale` sets the
     initial weights, N(0, 1) weight_scale / sqrt(mean |v|^2).
     `rescale_hidden` rescales each real-valued hidden unit after every
     update so that its variance over the minibatch is 1 (None: on for
@@ -72,6 +74,7 @@ class TrainConfig:
     n_free: int | None = None
     lambda_Q: float = 0.0
     Q_rank: int | None = None
+    relative_Q: bool = False
     visible_gamma: float | None = None
     learn_visible_gamma: bool = True
     seed: int = 0
@@ -132,6 +135,9 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a finite number >= 0, got "
                                  f"{getattr(self, name)!r}")
 
+        if not isinstance(self.relative_Q, (bool, np.bool_)):
+            raise ValueError(f"relative_Q must be True or False, got "
+                             f"{self.relative_Q!r}")
         if self.Q_rank is not None and self.lambda_Q == 0:
             raise ValueError(f"Q_rank = {self.Q_rank} has no effect with lambda_Q = 0; "
                              "set lambda_Q > 0 or drop Q_rank")

@@ -7,6 +7,10 @@ it is enforced exactly by projecting W_G onto the null space of q^T after
 every update.  Second order: W_mu^T Q_k W_mu = 0 with
 Q_k = Cov(u_k, (v - <v>)(v - <v>)^T), which equalises the class-conditional
 variances; it is a soft penalty (lambda_Q / 2) sum_k ||W_G^T Q_k W_G||_F^2.
+The relative form divides each entry (mu, nu) of W_G^T Q_k W_G by the
+input standard deviations sigma_mu sigma_nu, with sigma_mu^2 = W_mu^T C W_mu
+and C the data covariance.  It is scale-free, so a unit cannot lower it by
+shrinking its weights.
 Units in no group are free: they are where the label information goes.
 
 Weights of Potts layers (N, q, M) are flattened to (N q, M) here, with q
@@ -43,9 +47,13 @@ class ConstraintGroup:
         Low-rank Q_k = V_k diag(s_k) V_k^T, instead of `Q`.
     lambda_Q : float
         Strength of the second-order penalty.
+    C : ndarray, shape (n_visible, n_visible), optional
+        Covariance of the visible units.  With it the penalty is relative:
+        (lambda_Q / 2) sum_k sum_{mu, nu} (W_mu^T Q_k W_nu)^2 / (c_mu c_nu),
+        with c_mu = W_mu^T C W_mu the variance of input mu.
     """
 
-    def __init__(self, units, q=None, Q=None, Q_factors=None, lambda_Q=0.0):
+    def __init__(self, units, q=None, Q=None, Q_factors=None, lambda_Q=0.0, C=None):
         units = np.asarray(units)
         if units.ndim != 1 or units.size == 0 or not np.issubdtype(units.dtype, np.integer):
             raise ValueError(f"group units must be a non-empty 1-D integer array, got {units!r}")
@@ -68,6 +76,10 @@ class ConstraintGroup:
             warnings.warn("second-order matrices Q were given with lambda_Q = 0, so "
                           "they have no effect; set lambda_Q > 0 or drop Q",
                           stacklevel=2)
+        self.C = None if C is None else _finite_matrix(C, "C", 2)
+        if self.C is not None and (self.Q is None and self.Q_factors is None):
+            raise ValueError("C sets the relative second-order penalty and needs Q or "
+                             "Q_factors")
         self._basis = None if self.q is None else _orthonormal_basis(self.q)
         self._Q_cache = {}
 
@@ -85,6 +97,9 @@ class ConstraintGroup:
                 )
         if self.Q_factors is not None and self.Q_factors[0].shape[1] != n_flat:
             raise ValueError("Q_factors do not match the number of visible units")
+        if self.C is not None and self.C.shape != (n_flat, n_flat):
+            raise ValueError(f"C of a constraint group has shape {self.C.shape}, the "
+                             f"weights have {n_flat} visible rows")
 
     # -- first order --------------------------------------------------------
     def project(self, W):
@@ -105,6 +120,11 @@ class ConstraintGroup:
         return float(np.linalg.norm(self.q.T @ block) / denom) if denom > 0 else 0.0
 
     # -- second order -------------------------------------------------------
+    @property
+    def relative(self):
+        """True when the penalty is divided by the input variances."""
+        return self.C is not None
+
     def _Q_as(self, dtype):
         """Return Q or its factors cast to `dtype`, cached per dtype."""
         cache = self._Q_cache
@@ -115,6 +135,20 @@ class ConstraintGroup:
                 vectors, values = self.Q_factors
                 cache[dtype] = (None, (vectors.astype(dtype), values.astype(dtype)))
         return cache[dtype]
+
+    def _C_as(self, dtype):
+        key = ("C", dtype)
+        if key not in self._Q_cache:
+            self._Q_cache[key] = self.C.astype(dtype)
+        return self._Q_cache[key]
+
+    def _input_variances(self, block):
+        """Return (c, C W_G): c_mu = W_mu^T C W_mu, or 1 where it is ~0."""
+        CW = self._C_as(block.dtype) @ block
+        c = np.sum(block * CW, axis=0)
+        # A zero column has M_k entries 0 and no penalty; c = 1 there avoids 0 / 0.
+        largest = c.max(initial=0.0)
+        return np.where(c > np.finfo(block.dtype).eps * largest, c, 1.0), CW
 
     def _quadratic_forms(self, block):
         """Yield (M_k, Q_k W_G) with M_k = W_G^T Q_k W_G, or factors of them.
@@ -134,30 +168,42 @@ class ConstraintGroup:
                 yield A.T @ (sk[:, None] * A), (Vk, sk, A)
 
     def penalty(self, W):
-        """Return (lambda_Q / 2) sum_k ||W_G^T Q_k W_G||_F^2."""
+        """Return (lambda_Q / 2) sum_k ||W_G^T Q_k W_G||_F^2, or its relative form."""
         if not self.has_penalty:
             return 0.0
         block = W[:, self.units].astype(np.float64)
-        total = sum(np.sum(Mk**2) for Mk, _ in self._quadratic_forms(block))
+        scale = 1.0
+        if self.relative:
+            c, _ = self._input_variances(block)
+            scale = 1.0 / np.outer(c, c)
+        total = sum(np.sum(Mk**2 * scale) for Mk, _ in self._quadratic_forms(block))
         return 0.5 * self.lambda_Q * float(total)
 
     def add_penalty_gradient(self, W, grad):
-        """Add 2 lambda_Q sum_k Q_k W_G (W_G^T Q_k W_G) to grad[:, units].
+        """Add the gradient of `penalty` to grad[:, units].
 
-        Computed in the dtype of `W` (Q is cast once and cached), since this
-        runs at every update.
+        Absolute form: 2 lambda_Q sum_k Q_k W_G M_k with M_k = W_G^T Q_k W_G.
+        Relative form: with B_k = M_k / (c c^T) and r_k,mu = sum_nu
+        M_k,mu nu^2 / (c_mu^2 c_nu), the gradient is 2 lambda_Q sum_k
+        (Q_k W_G B_k - C W_G diag(r_k)).  Computed in the dtype of `W` (Q is
+        cast once and cached), since this runs at every update.
         """
         if not self.has_penalty:
             return
         block = _take_columns(W, self.units)
         g = np.zeros_like(block)
+        if self.relative:
+            c, CW = self._input_variances(block)
         for Mk, QW in self._quadratic_forms(block):
+            factor = Mk / np.outer(c, c) if self.relative else Mk
             if isinstance(QW, tuple):
-                # Q_k W_G M_k = V diag(s) (A M_k), an r x G product first
+                # Q_k W_G X = V diag(s) (A X), an r x G product first
                 Vk, sk, A = QW
-                g += Vk @ (sk[:, None] * (A @ Mk))
+                g += Vk @ (sk[:, None] * (A @ factor))
             else:
-                g += QW @ Mk
+                g += QW @ factor
+            if self.relative:
+                g -= CW * (((Mk**2) @ (1.0 / c)) / c**2)[None, :]
         grad[:, self.units] += (2 * self.lambda_Q * g).astype(grad.dtype)
 
 
@@ -242,6 +288,8 @@ class Constraints:
             if group.Q_factors is not None:
                 arrays[f"constraints/{g}/Q_vectors"] = group.Q_factors[0]
                 arrays[f"constraints/{g}/Q_values"] = group.Q_factors[1]
+            if group.C is not None:
+                arrays[f"constraints/{g}/C"] = group.C
             groups.append({"lambda_Q": group.lambda_Q})
         return arrays, {"n_hidden": self.n_hidden, "groups": groups}
 
@@ -259,14 +307,14 @@ class Constraints:
                 groups.append(ConstraintGroup(
                     arrays[prefix + "units"], q=arrays.get(prefix + "q"),
                     Q=arrays.get(prefix + "Q"), Q_factors=factors,
-                    lambda_Q=meta["lambda_Q"]))
+                    lambda_Q=meta["lambda_Q"], C=arrays.get(prefix + "C")))
         return cls(groups, content["n_hidden"])
 
 
 def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
                       free_units=None, lambda_Q=0.0, Q_rank=None,
                       max_Q_bytes=DEFAULT_MAX_Q_BYTES, first_order=True,
-                      n_states=None):
+                      n_states=None, relative_Q=False):
     """Build one constraint group on all hidden units but the free ones.
 
     Parameters
@@ -293,6 +341,9 @@ def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
         Add the hard first-order constraint (False for a penalty alone).
     n_states : int, optional
         States per site when `data` contains Potts category indices.
+    relative_Q : bool
+        Divide the penalty by the input variances (`ConstraintGroup`, C):
+        stores the weighted covariance of the data as well as Q.
     """
     x = np.asarray(data) if n_states is not None else np.asarray(data, np.float64)
     if x.ndim != 2:
@@ -321,7 +372,14 @@ def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
         if n_states is not None:
             x = _potts_one_hot(x, n_states, max_Q_bytes)
         Q, factors = _second_order(x, U, w, Q_rank, max_Q_bytes)
-    group = ConstraintGroup(units, q=q, Q=Q, Q_factors=factors, lambda_Q=lambda_Q)
+    C = None
+    if relative_Q and lambda_Q > 0:
+        # one more n_visible x n_visible matrix, counted like a Q_k
+        check_second_order_size(x.shape[1], 1 if Q_rank is not None else U.shape[1] + 1,
+                                None, max_Q_bytes)
+        C = _weighted_covariance(x, w)
+    group = ConstraintGroup(units, q=q, Q=Q, Q_factors=factors, lambda_Q=lambda_Q,
+                            C=C)
     return Constraints([group], n_hidden)
 
 
@@ -372,6 +430,14 @@ def _second_order(x, U, w, rank, max_bytes):
         vectors.append(V[:, keep])
         values.append(s[keep])
     return None, (np.stack(vectors), np.stack(values))
+
+
+def _weighted_covariance(x, w):
+    """Return sum_b w_b (x_b - <x>)(x_b - <x>)^T / sum_b w_b, in float64."""
+    x = np.asarray(x, dtype=np.float64)
+    p = w / w.sum()
+    centred = x - p @ x
+    return (centred * p[:, None]).T @ centred
 
 
 def _potts_one_hot(x, n_states, max_bytes):
