@@ -170,6 +170,7 @@ def test_ising_train_from_file_without_cost(tmp_path, capsys):
     (["--test-chains", "8"], ["has 8 chains", "n_test_chains = 8"]),
     (["--visible", "binary"], ["--data ising needs --visible spin"]),
     (["--temperatures", "1.8,3.0,"], ["'1.8,3.0,' has an empty entry"]),
+    (["--temperatures", "2.5"], ["at least 2 temperatures, got [2.5]"]),
     (["--temperatures", "2.0,3.0,2.0"], ["lists T = 2 twice"]),
     (["--label", "magnetisation"], ["unknown Ising label 'magnetisation'"]),
 ])

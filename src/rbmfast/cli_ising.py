@@ -160,6 +160,12 @@ def load_ising_data(options, visible="spin"):
         data = simulate_ising(options["L"], options["temperatures"],
                               options["n_per_temperature"], seed=options["seed"],
                               n_chains=options["ising_chains"])
+    if len(data.temperatures) < 2:
+        fix = ("use a file with several temperatures" if options.get("data_path")
+               else "give more with --temperatures")
+        raise IsingOptionError(f"the temperature is the label, so the data need at "
+                               f"least 2 temperatures, got {data.temperatures.tolist()}; "
+                               f"{fix}")
     options["L"] = int(data.L)
     options["temperatures"] = [float(t) for t in data.temperatures]
     options["test_chains"] = test_chains
