@@ -88,7 +88,7 @@ def test_ising_report_sections(ising_metrics):
     assert all(-2 <= e <= 2 for e in generation["clamped"]["energy"])
 
 
-def test_ising_report_independent_spin_energy(ising_metrics):
+def test_report_independent_spin_energy(ising_metrics):
     generation = ising_metrics["clamped_generation"]
     for name in ("clamped", "simulated"):
         energies = generation[name]["independent_spin_energy"]
@@ -117,7 +117,7 @@ def test_ising_report_cost(ising_metrics):
     assert "ais_check" not in cost
 
 
-def test_ising_report_cost_exact_with_spin_hidden_units(tmp_path):
+def test_ising_cost_exact_spin_hidden(tmp_path):
     # 6 Spin hidden units are enumerated, so both log Z are exact and the
     # AIS check of the constrained model runs as well.
     out = tmp_path / "run"
@@ -130,7 +130,7 @@ def test_ising_report_cost_exact_with_spin_hidden_units(tmp_path):
     assert "log_z_reverse" in cost["ais_check"]
 
 
-def test_ising_report_without_constrained_units(tmp_path, capsys):
+def test_report_without_constrained_units(tmp_path, capsys):
     # every hidden unit free: the report has no constrained variances
     out = tmp_path / "run"
     assert main(["train", *ISING_OPTIONS, *MODEL_OPTIONS, *REPORT_OPTIONS,
@@ -220,7 +220,7 @@ def test_cost_writes_outputs(cost_run):
     assert result["unconstrained"]["log_likelihood"]["method"] == "exact"
 
 
-def test_cost_ising_runs_report_clamped_samples(cost_run):
+def test_cost_reports_clamped_samples(cost_run):
     result = json.loads((cost_run / "cost.json").read_text())
     assert "extra" not in result["unconstrained"]
     for run in result["constrained"]:
@@ -231,10 +231,10 @@ def test_cost_ising_runs_report_clamped_samples(cost_run):
 
 
 def test_cost_jobs_match_one_process(tmp_path, cost_run):
-    # Two worker processes after the Ising simulation has run OpenMP in the
-    # parent.  Forked workers once hung in their first OpenMP region, hence
-    # the subprocess and its timeout; the results must equal those of one
-    # process.
+    # Two worker processes start after the Ising simulation has run OpenMP
+    # in the parent.  Forked workers once hung in their first OpenMP region,
+    # hence the subprocess and its timeout.  The results must equal those of
+    # one process.
     out = tmp_path / "C2"
     command = [sys.executable, "-m", "rbmfast.cli", "cost", *ISING_OPTIONS,
                *COST_OPTIONS, "--n-free", "1,2", "--lambda-Q", "0,100", "--jobs", "2",

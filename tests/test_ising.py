@@ -618,7 +618,7 @@ def _set(name, value):
      "has temperature 3.0 but temperature_index 0"),
     (_set("temperatures", np.array([2.0, 3.0, 4.0])),
      r"temperatures \[4.0\] have no samples"),
-    (_set("temperatures", np.array([2.0, 2.0])), "lists T = 2.0 twice"),
+    (_set("temperatures", np.array([2.0, 2.0])), "lists T = 2 twice"),
     (_set("temperatures", np.array([2.0, np.nan])), "finite and > 0, got nan"),
     (_set("algorithm", np.array("bogus")), "'wolff' or 'metropolis', got 'bogus'"),
     (_set("chain", lambda a: a["chain"] - 5), "chain numbers must be >= 0"),

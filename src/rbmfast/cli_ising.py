@@ -112,11 +112,9 @@ def parse_temperatures(text):
         if not (np.isfinite(value) and value > 0):
             raise IsingOptionError(f"temperatures must be finite and > 0, got {value} "
                                    f"at index {index} of --temperatures {text!r}")
-    if len(set(values)) < len(values):
-        twice = next(v for i, v in enumerate(values) if v in values[:i])
-        raise IsingOptionError(f"--temperatures {text!r} lists T = {twice:g} twice; "
-                               "each temperature is one label class, so give each "
-                               "once")
+    from rbmfast.datasets.ising import check_distinct_temperatures
+
+    check_distinct_temperatures(values, f"--temperatures {text!r}", IsingOptionError)
     return values
 
 

@@ -78,8 +78,8 @@ class ConstraintGroup:
                           stacklevel=2)
         self.C = None if C is None else _finite_matrix(C, "C", 2)
         if self.C is not None and (self.Q is None and self.Q_factors is None):
-            raise ValueError("C sets the relative second-order penalty and needs Q or "
-                             "Q_factors")
+            raise ValueError("C (the relative second-order penalty) needs Q or "
+                             "Q_factors; pass them or drop C")
         self._basis = None if self.q is None else _orthonormal_basis(self.q)
         self._Q_cache = {}
 
@@ -146,7 +146,8 @@ class ConstraintGroup:
         """Return (c, C W_G): c_mu = W_mu^T C W_mu, or 1 where it is ~0."""
         CW = self._C_as(block.dtype) @ block
         c = np.sum(block * CW, axis=0)
-        # A zero column has M_k entries 0 and no penalty; c = 1 there avoids 0 / 0.
+        # A zero column has zero entries in M_k and no penalty.  Setting c = 1
+        # there avoids 0 / 0.
         largest = c.max(initial=0.0)
         return np.where(c > np.finfo(block.dtype).eps * largest, c, 1.0), CW
 

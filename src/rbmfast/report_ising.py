@@ -225,8 +225,12 @@ def clamped_values(rbm, free_units, x, y, n_classes, n_threads=None):
 
 
 def ising_clamped_generation(rbm, constraints, train, test, temperatures,
-                             n_per_class=100, n_steps=500, seed=0, n_threads=None):
+                             n_per_class=100, n_steps=500, seed=0, n_threads=None,
+                             sweep=True):
     """Sample with the free units clamped to each temperature's value.
+
+    With `sweep` False the samples at evenly spaced values are skipped and
+    ``sweep`` is None.
 
     Returns
     -------
@@ -255,16 +259,11 @@ def ising_clamped_generation(rbm, constraints, train, test, temperatures,
         samples.append(v)
         energy.append(e)
         abs_m.append(np.abs(m))
-    # values from 0 to the largest class value, to show what the knob does
-    largest = values[np.argmax(np.linalg.norm(values, axis=1))]
-    sweep_values = np.linspace(0.0, 1.0, _SWEEP_POINTS)[:, None] * largest
-    sweep = {"values": sweep_values.tolist(), "energy": [], "abs_magnetisation": []}
-    for value in sweep_values:
-        v = sample_clamped(rbm, stream, free, value, n_samples=n_per_class,
-                           n_steps=n_steps, n_threads=n_threads)
-        e, m = _observables(v, L)
-        sweep["energy"].append(float(e.mean()))
-        sweep["abs_magnetisation"].append(float(np.abs(m).mean()))
+    if sweep:
+        sweep = _clamped_sweep(rbm, stream, free, values, L, n_per_class, n_steps,
+                               n_threads)
+    else:
+        sweep = None
     data = np.concatenate([x, xt])
     labels = np.concatenate([y, yt])
     data_energy, data_m = _observables(data, L)
@@ -305,6 +304,20 @@ def ising_clamped_generation(rbm, constraints, train, test, temperatures,
     return metrics, np.concatenate(samples)
 
 
+def _clamped_sweep(rbm, stream, free, values, L, n_per_class, n_steps, n_threads):
+    """Sample at values from 0 to the largest class value: what the knob does."""
+    largest = values[np.argmax(np.linalg.norm(values, axis=1))]
+    sweep_values = np.linspace(0.0, 1.0, _SWEEP_POINTS)[:, None] * largest
+    sweep = {"values": sweep_values.tolist(), "energy": [], "abs_magnetisation": []}
+    for value in sweep_values:
+        v = sample_clamped(rbm, stream, free, value, n_samples=n_per_class,
+                           n_steps=n_steps, n_threads=n_threads)
+        e, m = _observables(v, L)
+        sweep["energy"].append(float(e.mean()))
+        sweep["abs_magnetisation"].append(float(np.abs(m).mean()))
+    return sweep
+
+
 def clamped_sample_summary(rbm, constraints, train, test, temperatures,
                            n_per_class=100, n_steps=500, seed=0, n_threads=None):
     """Return the clamped-sample energies and |m| of a model, or None.
@@ -319,9 +332,10 @@ def clamped_sample_summary(rbm, constraints, train, test, temperatures,
     """
     if constraints is None or constraints.free_units.size == 0:
         return None
+    # the sweep of clamped values is only drawn in the report's figure
     generation, _ = ising_clamped_generation(rbm, constraints, train, test,
                                              temperatures, n_per_class, n_steps,
-                                             seed, n_threads)
+                                             seed, n_threads, sweep=False)
     out = {key: generation[key] for key in ("clamped", "simulated", "summary")}
     if constraints.constrained_units.size:
         summary = constrained_variance_statistics(rbm, constraints, train, test,

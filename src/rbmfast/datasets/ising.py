@@ -25,6 +25,7 @@ from rbmfast.random import Stream, seed_sequence
 __all__ = [
     "IsingSamples",
     "T_CRITICAL",
+    "check_distinct_temperatures",
     "exact_energy_per_spin",
     "exact_magnetisation",
     "load_ising",
@@ -531,9 +532,9 @@ def load_ising(path):
         raise ValueError(f"{path}: temperatures {empty} have no samples; every "
                          "entry of 'temperatures' needs samples")
     per_sample = contents["temperature"].astype(np.float64)
-    if not np.allclose(per_sample, temperatures[index], rtol=1e-12, atol=0):
-        row = int(np.flatnonzero(~np.isclose(per_sample, temperatures[index],
-                                             rtol=1e-12, atol=0))[0])
+    mismatch = ~np.isclose(per_sample, temperatures[index], rtol=1e-12, atol=0)
+    if mismatch.any():
+        row = int(np.flatnonzero(mismatch)[0])
         raise ValueError(f"{path}: sample {row} has temperature {per_sample[row]} "
                          f"but temperature_index {index[row]}, which is "
                          f"{temperatures[index[row]]}")
@@ -565,17 +566,17 @@ def _check_file_temperatures(path, temperatures):
     if np.any(bad):
         raise ValueError(f"{path}: temperatures must be finite and > 0, got "
                          f"{temperatures[bad][0]}")
-    _check_distinct_temperatures(temperatures.tolist(), f"{path}: temperatures")
+    check_distinct_temperatures(temperatures.tolist(), f"{path}: temperatures")
     return temperatures
 
 
-def _check_distinct_temperatures(values, where):
-    """Raise ValueError if a temperature appears twice in `values`."""
+def check_distinct_temperatures(values, where, error=ValueError):
+    """Raise `error` naming `where` if a temperature appears twice in `values`."""
     seen = set()
     for value in values:
         if value in seen:
-            raise ValueError(f"{where} lists T = {value} twice; each temperature "
-                             "is one label class, so give each once")
+            raise error(f"{where} lists T = {value:g} twice; each temperature is "
+                        "one label class, so give each once")
         seen.add(value)
 
 
