@@ -518,6 +518,8 @@ BAD_TRAIN_INPUT = {
     "too_many_free": ("good", ["--n-free", "20"], ["n_free = 20", "n_hidden = 12"]),
     "zero_epochs": ("good", ["--epochs", "0"], ["n_epochs", "got 0"]),
     "spin_visible": ("good", ["--visible", "spin"], ["Spin", "got 0.0"]),
+    "zero_sample_steps": ("good", ["--sample-steps", "0"],
+                          ["--sample-steps must be >= 1, got 0"]),
 }
 
 
@@ -543,6 +545,24 @@ def test_train_npz_needs_path(tmp_path, capsys):
     assert main(["train", "--data", "npz", "--out", str(tmp_path / "D")]) == 2
 
     assert_one_line_error(capsys.readouterr().err, "train", "--data-path")
+
+
+def test_negative_list_value_parsed(tmp_path, capsys):
+    # argparse alone would report "expected one argument" for -2,3
+    assert main(["train", "--data", "ising", "--temperatures", "-2,3",
+                 "--out", str(tmp_path / "D")]) == 2
+
+    assert_one_line_error(capsys.readouterr().err, "train", "got -2.0 at index 0",
+                          "'-2,3'")
+
+
+def test_sample_needs_one_sweep(run, tmp_path, capsys):
+    args = sample_args(run / "model.rbm", tmp_path / "S.npy", "--steps", "0")
+
+    assert main(args) == 2
+    assert_one_line_error(capsys.readouterr().err, "sample", "--steps must be >= 1",
+                          "got 100 and 0")
+    assert not (tmp_path / "S.npy").exists()
 
 
 def test_train_bad_digits(tmp_path, capsys):

@@ -98,6 +98,15 @@ def test_clamped_sampling_from_start():
                        start=start)
 
 
+@pytest.mark.parametrize("n_steps", [0, -1, 2.5])
+def test_clamped_sampling_rejects_no_sweeps(n_steps):
+    rbm = small_rbm(seed=7)
+    message = f"n_steps must be an integer >= 1, got {n_steps}"
+    with pytest.raises(ValueError, match=message):
+        sample_clamped(rbm, Stream.from_seed(8), [1], [0.0], n_samples=4,
+                       n_steps=n_steps)
+
+
 def test_class_typical_values():
     rbm = small_rbm(seed=9)
     rng = np.random.default_rng(10)

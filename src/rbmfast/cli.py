@@ -331,8 +331,9 @@ def _data_options(args):
 def _check_report_options(args):
     if args.n_per_class < 1:
         raise CliError(f"--n-per-class must be >= 1, got {args.n_per_class}")
-    if args.sample_steps < 0:
-        raise CliError(f"--sample-steps must be >= 0, got {args.sample_steps}")
+    if args.sample_steps < 1:
+        # zero sweeps would report the random starting states as samples
+        raise CliError(f"--sample-steps must be >= 1, got {args.sample_steps}")
     if args.n_free is not None and args.n_free < -1:
         raise CliError(f"--n-free must be >= 0, or -1 for no constraints, got "
                        f"{args.n_free}")
@@ -523,8 +524,8 @@ def cmd_sample(args):
         out = out.with_name(out.name + ".npy")
     if out.exists() and not args.overwrite:
         raise CliError(f"{out} exists; pass --overwrite to replace it")
-    if args.n_samples < 1 or args.steps < 0:
-        raise CliError(f"--n-samples must be >= 1 and --steps >= 0, got "
+    if args.n_samples < 1 or args.steps < 1:
+        raise CliError(f"--n-samples and --steps must be >= 1, got "
                        f"{args.n_samples} and {args.steps}")
     rbm, constraints, meta = load_model(args.model)
     if fasta and not (rbm.is_potts and rbm.visible.q == 21):
@@ -731,7 +732,7 @@ def build_parser():
                         "trains without constraints")
     t.add_argument("--lambda-Q", type=float,
                    help="second-order constraint penalty strength (0: off; ising: "
-                        "1e3)")
+                        "100, relative)")
     _add_training_options(t)
     t.add_argument("--n-per-class", type=int, default=100,
                    help="clamped samples per class in the report (100)")
@@ -770,9 +771,37 @@ def build_parser():
     return parser
 
 
+# Options whose value is a comma-separated list of numbers.
+_LIST_OPTIONS = frozenset({"--temperatures", "--lambda-Q", "--n-free", "--digits"})
+
+
+def _attach_list_values(argv):
+    """Write ``--option -2,3`` as ``--option=-2,3``.
+
+    argparse takes only plain negative numbers such as -2 for values, so a
+    list that starts with a minus sign would read as an unknown option
+    instead of reaching the range check that names the bad entry.
+    """
+    out = []
+    tokens = iter(argv)
+    for token in tokens:
+        if token in _LIST_OPTIONS:
+            value = next(tokens, None)
+            if value is not None and value[:1] == "-" and value[1:2] in set("0123456789."):
+                out.append(f"{token}={value}")
+                continue
+            out.append(token)
+            if value is not None:
+                out.append(value)
+            continue
+        out.append(token)
+    return out
+
+
 def main(argv=None):
     """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(_attach_list_values(argv))
     try:
         return args.func(args)
     except (CliError, ValueError, TypeError, OSError, ImportError, MemoryError,

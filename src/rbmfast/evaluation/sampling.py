@@ -51,7 +51,7 @@ def sample_clamped(rbm, stream, units, values, n_samples=None, n_steps=500,
     n_samples : int, optional
         Number of chains; taken from `start` or `values` when omitted.
     n_steps : int
-        Gibbs sweeps.
+        Gibbs sweeps, >= 1.
     start : ndarray, shape (n_samples, n_visible), optional
         Initial visible states (e.g. data points, to transfer their label);
         by default sampled from the visible fields alone.
@@ -61,6 +61,9 @@ def sample_clamped(rbm, stream, units, values, n_samples=None, n_steps=500,
     v : ndarray, shape (n_samples, n_visible)
         Visible states after the last sweep.
     """
+    if isinstance(n_steps, bool) or int(n_steps) != n_steps or n_steps < 1:
+        raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}: with no "
+                         "sweep the chains would still be at their starting states")
     values = np.asarray(values, dtype=np.float64)
     if n_samples is None:
         if start is not None:
