@@ -436,6 +436,32 @@ def test_simulate_error_names_bad_temperature():
         simulate_ising(4, [1.0, -2.0], 2)
 
 
+def test_simulate_rejects_repeated_temperature():
+    with pytest.raises(ValueError, match="temperatures lists T = 2 twice"):
+        simulate_ising(4, [2.0, 3.0, 2.0], 8)
+
+
+@pytest.mark.parametrize("function", [
+    lambda T: simulate_ising(4, T, 2, algorithm="metropolis"),
+    exact_energy_per_spin,
+    exact_magnetisation,
+])
+def test_tiny_temperature_names_bound(function):
+    # 1 / 1e-320 overflows to inf, which the kernels reject as beta.
+    message = (r"T = 1e-320 at index 1, which is too small because 1/T overflows "
+               r"float64; use T >= 1e-308")
+    with pytest.raises(ValueError, match=message):
+        function([2.0, 1e-320])
+
+
+@pytest.mark.parametrize("algorithm", ["metropolis", "wolff"])
+def test_simulate_accepts_smallest_temperature(algorithm):
+    data = simulate_ising(4, [1e-308, 2.0], 2, n_equilibration=2,
+                          algorithm=algorithm)
+    assert data.temperatures[0] == 1e-308
+    assert np.all(np.isfinite(data.energy))
+
+
 @pytest.mark.parametrize("L", [1, 0, -3])
 def test_simulate_rejects_small_lattice(L):
     with pytest.raises(ValueError, match=f"L must be >= 2, got {L}"):
@@ -645,3 +671,149 @@ def test_load_rejects_folder(tmp_path):
 def test_save_rejects_other_types(tmp_path):
     with pytest.raises(TypeError, match="IsingSamples"):
         save_ising(tmp_path / "x.npz", {"spins": np.ones((1, 4))})
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("edit, message", [
+    (_set("L", np.array(1)), r"'L' must be an integer in \[2, 32768\], the lattice "
+     r"side, got 1; set it to the square root of the number of columns of 'spins'"),
+    (_set("L", np.array(-4)), r"'L' must be an integer in \[2, 32768\].*got -4;"),
+    (_set("L", np.array(4.7)), r"'L' must be an integer in \[2, 32768\].*got 4.7;"),
+    (_set("L", np.array(np.nan)), r"'L' must be an integer in \[2, 32768\].*got nan;"),
+    (_set("L", np.array("four")),
+     r"'L' must be an integer in \[2, 32768\].*got 'four';"),
+    (_set("L", np.array(True)), r"'L' must be an integer in \[2, 32768\].*got True;"),
+    (_set("L", np.array(40_000)),
+     r"'L' must be an integer in \[2, 32768\].*got 40000;"),
+    (_set("field", np.array("abc")),
+     "'field' must be a finite real number, the external field h, got 'abc'"),
+    (_set("field", np.array(np.nan)), "'field' must be a finite real number.*got nan"),
+    (_set("field", np.array(np.inf)), "'field' must be a finite real number.*got inf"),
+    (_set("field", np.array(0.5)), "'field' is 0.5, but the Wolff algorithm"),
+    (_set("format_version", np.array("x")),
+     "'format_version' must be an integer, got 'x'; this version of rbmfast reads "
+     "format 1"),
+    (_set("format_version", np.array(1.5)), "'format_version' must be an integer, got 1.5"),
+    (_set("format_version", np.array(2)),
+     "'format_version' is 2, but this version of rbmfast reads only Ising file "
+     "format 1"),
+    (_set("temperatures", np.array(["2.0", "3.0"])),
+     "'temperatures' must contain real numbers, got dtype <U3"),
+    (_set("temperatures", np.array([2.0, 1e-320])),
+     r"'temperatures' contains T = 1e-320 at index 1, which is too small because "
+     r"1/T overflows float64; use T >= 1e-308"),
+    (_set("temperature", lambda a: a["temperature"].astype(str)),
+     "'temperature' must contain real numbers, got dtype <U"),
+    (_set("updates_between", np.array(["x", "y"])),
+     "'updates_between' must contain integers, got dtype <U1"),
+    (_set("updates_between", np.array([np.nan, 1.0])),
+     "'updates_between' must contain integers, got nan at index 0"),
+    (_set("updates_between", np.array([3.0, 2.5])),
+     "'updates_between' must contain integers, got 2.5 at index 1"),
+    (_set("updates_between", np.array([3, 0])),
+     "'updates_between' must be >= 1.*got 0 at index 1"),
+    (_set("updates_between", np.array([3])),
+     r"'updates_between' has shape \(1,\), expected \(2,\), one entry per temperature"),
+    (_set("spins", lambda a: a["spins"].astype(np.complex128)),
+     "'spins' must be an integer or float array of -1 and \\+1, got dtype complex128"),
+    (_set("spins", lambda a: a["spins"] > 0),
+     "'spins' must be an integer or float array.*got dtype bool"),
+    (_set("spins", lambda a: a["spins"].astype(str)),
+     "'spins' must be an integer or float array.*got dtype <U"),
+    (_set("spins", lambda a: a["spins"] * 0.5),
+     r"'spins' must be -1 or \+1, got -?0.5 at row 0, column 0"),
+    (_set("energy", lambda a: np.where(np.arange(a["energy"].size) == 3, np.nan,
+                                       a["energy"])),
+     "'energy' must be finite, got nan at index 3"),
+    (_set("abs_magnetisation", lambda a: a["abs_magnetisation"].astype(complex)),
+     "'abs_magnetisation' must contain real numbers, got dtype complex128"),
+    (_set("chain", lambda a: a["chain"] + 0.5),
+     "'chain' must contain integers, got 0.5 at index 0"),
+])
+def test_load_rejects_invalid_array(tmp_path, edit, message):
+    path = _edited_file(tmp_path, edit)
+    with pytest.raises(ValueError, match=message) as error:
+        load_ising(path)
+    assert str(error.value).startswith(f"{path}: ")
+
+
+def test_load_accepts_integral_floats(tmp_path):
+    def to_float(arrays):
+        for name in ("L", "format_version", "updates_between", "chain"):
+            arrays[name] = arrays[name].astype(np.float64)
+    data = load_ising(_edited_file(tmp_path, to_float))
+    assert data.L == 4
+    assert type(data.L) is int
+    assert data.updates_between.dtype == np.int64
+    assert data.chain.dtype == np.int64
+
+
+def _small_samples():
+    return simulate_ising(4, [2.0, 3.0], 4, n_equilibration=5, n_chains=2)
+
+
+def _replace(name, value):
+    def edit(data):
+        setattr(data, name, value(data) if callable(value) else value)
+    return edit
+
+
+@pytest.mark.parametrize("edit, message", [
+    (_replace("spins", lambda d: d.spins * 0.5),
+     r"'spins' must be -1 or \+1, got -?0.5 at row 0, column 0"),
+    (_replace("spins", lambda d: d.spins.astype(np.complex64)),
+     "'spins' must be an integer or float array.*got dtype complex64"),
+    (_replace("temperatures", np.array([2.0, 2.0])), "lists T = 2 twice"),
+    (_replace("temperatures", np.array([2.0, 1e-320])), "1/T overflows float64"),
+    (_replace("L", 1), r"'L' must be an integer in \[2, 32768\].*got 1;"),
+    (_replace("L", 4.5), r"'L' must be an integer in \[2, 32768\].*got 4.5;"),
+    (_replace("L", 5), r"'spins' must have shape \(n, 25\) for L = 5"),
+    (_replace("field", float("nan")), "'field' must be a finite real number"),
+    (_replace("algorithm", "heatbath"), "'wolff' or 'metropolis', got 'heatbath'"),
+    (_replace("updates_between", np.array([0, 3])), "'updates_between' must be >= 1"),
+    (_replace("chain", lambda d: d.chain - 1), "chain numbers must be >= 0"),
+])
+def test_save_rejects_invalid_samples(tmp_path, edit, message):
+    data = _small_samples()
+    edit(data)
+    path = tmp_path / "out.npz"
+    with pytest.raises(ValueError, match=message) as error:
+        save_ising(path, data)
+    assert str(error.value).startswith(f"IsingSamples to save to {path}: ")
+    assert not path.exists()
+
+
+def test_save_invalid_keeps_old_file(tmp_path):
+    path = tmp_path / "out.npz"
+    data = _small_samples()
+    save_ising(path, data)
+    before = path.read_bytes()
+    data.spins = data.spins * 0.5
+    with pytest.raises(ValueError, match="'spins' must be -1 or"):
+        save_ising(path, data)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("failure", [OSError("disk full"), KeyboardInterrupt()])
+def test_interrupted_save_keeps_old_file(tmp_path, monkeypatch, failure):
+    path = tmp_path / "out.npz"
+    save_ising(path, _small_samples())
+    before = path.read_bytes()
+
+    def write_half(file, **arrays):
+        file.write(before[:len(before) // 2])
+        raise failure
+
+    monkeypatch.setattr(np, "savez_compressed", write_half)
+    with pytest.raises(type(failure)):
+        save_ising(path, simulate_ising(4, [1.5, 2.5], 4, n_equilibration=5))
+    assert path.read_bytes() == before
+    assert sorted(tmp_path.iterdir()) == [path]
+
+
+def test_save_replaces_old_file(tmp_path):
+    path = tmp_path / "out.npz"
+    save_ising(path, _small_samples())
+    save_ising(path, simulate_ising(4, [1.5, 2.5], 4, n_equilibration=5))
+    assert load_ising(path).temperatures.tolist() == [1.5, 2.5]
+    assert sorted(tmp_path.iterdir()) == [path]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import secrets
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,10 @@ _FILE_FORMAT = 1
 _FILE_ARRAYS = ("spins", "temperature_index", "temperature", "energy",
                 "abs_magnetisation", "chain", "temperatures", "updates_between")
 _FILE_SCALARS = ("L", "field", "algorithm", "format_version")
+
+# Smallest round temperature whose inverse is a finite float64: 1 / T
+# overflows to inf for T below about 5.6e-309 (1 / the largest float64).
+_MIN_TEMPERATURE = 1e-308
 
 
 @dataclass
@@ -123,11 +129,23 @@ def _check_temperatures(temperatures, name="temperatures"):
     flat = values.reshape(-1)
     if flat.size == 0:
         raise ValueError(f"{name} must not be empty")
+    _check_temperature_values(flat, name)
+    return values
+
+
+def _check_temperature_values(flat, name):
+    """Raise ValueError naming `name` unless every entry of the 1-D `flat` is
+    finite and > 0 and has a finite inverse, the kernels' beta."""
     bad = np.flatnonzero(~(np.isfinite(flat) & (flat > 0)))
     if bad.size:
         raise ValueError(f"{name} must be finite and > 0, got {flat[bad[0]]} at "
                          f"index {int(bad[0])}")
-    return values
+    with np.errstate(divide="ignore", over="ignore"):
+        tiny = np.flatnonzero(~np.isfinite(1.0 / flat))
+    if tiny.size:
+        raise ValueError(f"{name} contains T = {float(flat[tiny[0]])} at index "
+                         f"{int(tiny[0])}, which is too small because 1/T overflows "
+                         f"float64; use T >= {_MIN_TEMPERATURE:g}")
 
 
 def _check_arguments(L, temperatures, n_per_temperature, n_equilibration,
@@ -136,6 +154,7 @@ def _check_arguments(L, temperatures, n_per_temperature, n_equilibration,
     if L > _ising.MAX_L:
         raise ValueError(f"L must be <= {_ising.MAX_L}, got {L}")
     temps = _check_temperatures(temperatures).reshape(-1)
+    check_distinct_temperatures(temps.tolist(), "temperatures")
     n_per_temperature = _check_count("n_per_temperature", n_per_temperature, 1)
     if algorithm not in ALGORITHMS:
         raise ValueError(
@@ -225,7 +244,8 @@ def simulate_ising(L, temperatures, n_per_temperature, seed=0,
     L : int
         Lattice side, >= 2; the lattice has L^2 spins.
     temperatures : float or sequence of float
-        Temperatures T = 1 / beta in units of J, each finite and > 0.
+        Temperatures T = 1 / beta in units of J, distinct, each finite and
+        > 0 with a finite 1 / T (T >= 1e-308 is enough).
     n_per_temperature : int
         Samples saved per temperature, >= 1.
     seed : int, default 0
@@ -256,7 +276,8 @@ def simulate_ising(L, temperatures, n_per_temperature, seed=0,
     TypeError
         If a count or the field has the wrong type.
     ValueError
-        If a temperature is not finite and > 0, L < 2, n_per_temperature < 1,
+        If a temperature is not finite and > 0, is so small that 1 / T
+        overflows, or is repeated, L < 2, n_per_temperature < 1,
         another count is out of range, the algorithm is unknown, or
         field != 0 with Wolff.
     """
@@ -430,23 +451,62 @@ def save_ising(path, data):
 
     The file name is used as given (numpy adds no ``.npz`` suffix here).
     Spins are stored as int8, which is exact for -1/+1 and a quarter of the
-    size of float32.
+    size of float32.  `data` is checked with the rules of :func:`load_ising`
+    before anything is written.  The file is written under a temporary name
+    in the same folder and then renamed to `path`, so an interrupted save
+    leaves any earlier file at `path` as it was.
 
     Parameters
     ----------
     path : str or os.PathLike
     data : IsingSamples
+
+    Raises
+    ------
+    TypeError
+        If `data` is not IsingSamples.
+    ValueError
+        If `data` would give a file that :func:`load_ising` rejects.
     """
     if not isinstance(data, IsingSamples):
         raise TypeError(f"data must be IsingSamples, got {type(data).__name__}")
     path = Path(path)
-    arrays = {name: np.asarray(getattr(data, name)) for name in _FILE_ARRAYS}
-    arrays["spins"] = arrays["spins"].astype(np.int8)
-    with open(path, "wb") as f:
+    contents = {name: np.asarray(getattr(data, name))
+                for name in _FILE_ARRAYS + ("L", "field", "algorithm")}
+    contents["format_version"] = np.asarray(_FILE_FORMAT)
+    checked = _samples_from_contents(f"IsingSamples to save to {path}", contents)
+    arrays = {name: getattr(checked, name) for name in _FILE_ARRAYS}
+    arrays["spins"] = checked.spins.astype(np.int8)
+
+    def write(file):
         np.savez_compressed(
-            f, **arrays, L=np.int64(data.L), field=np.float64(data.field),
-            algorithm=np.str_(data.algorithm),
+            file, **arrays, L=np.int64(checked.L), field=np.float64(checked.field),
+            algorithm=np.str_(checked.algorithm),
             format_version=np.int64(_FILE_FORMAT))
+
+    _write_atomically(path, write)
+
+
+def _write_atomically(path, write):
+    """Call ``write(file)`` on a new file next to `path`, then rename it to `path`.
+
+    The new file is in the same folder, so os.replace renames it within one
+    file system, which POSIX makes atomic.  On any error, the new file is
+    removed and the old file at `path` is kept.
+
+    NOTE: a symbolic link at `path` is replaced by the new file rather than
+    written through, and the old file's permissions are not copied.
+    """
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        with open(temporary, "xb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def load_ising(path):
@@ -468,7 +528,8 @@ def load_ising(path):
         If `path` does not exist.
     ValueError
         If the file is not a readable ``.npz`` file, lacks an array, has an
-        unknown format version, or its arrays do not fit together.
+        unknown format version, has an array of the wrong type or with
+        invalid values, or its arrays do not fit together.
     """
     path = Path(path)
     if path.is_dir():
@@ -493,81 +554,147 @@ def load_ising(path):
     if missing:
         raise ValueError(f"{path} is not an Ising samples file: missing arrays "
                          f"{missing}")
+    return _samples_from_contents(path, contents)
+
+
+def _samples_from_contents(where, contents):
+    """Check the arrays of an Ising samples file and return them as IsingSamples.
+
+    `contents` maps every name of _FILE_ARRAYS and _FILE_SCALARS to an
+    ndarray.  Errors start with `where`, the file or the data being saved.
+    """
     for name in _FILE_SCALARS:
         if contents[name].ndim != 0:
-            raise ValueError(f"{path}: {name!r} must be a single value, got an "
+            raise ValueError(f"{where}: {name!r} must be a single value, got an "
                              f"array of shape {contents[name].shape}")
-    version = int(contents["format_version"])
+    version = contents["format_version"]
+    if not _is_integer_scalar(version):
+        raise ValueError(f"{where}: 'format_version' must be an integer, got "
+                         f"{version.item()!r}; this version of rbmfast reads format "
+                         f"{_FILE_FORMAT}")
+    version = int(version)
     if version != _FILE_FORMAT:
-        raise ValueError(f"{path} has Ising file format {version}; this version of "
-                         f"rbmfast reads format {_FILE_FORMAT}")
-    L = int(contents["L"])
-    spins = contents["spins"]
-    n = spins.shape[0] if spins.ndim == 2 else -1
-    if spins.ndim != 2 or spins.shape[1] != L * L:
-        raise ValueError(f"{path}: spins must have shape (n, {L * L}) for L = {L}, "
-                         f"got {spins.shape}")
-    if n == 0:
-        raise ValueError(f"{path} contains no samples")
-    if not np.all((spins == 1) | (spins == -1)):
-        raise ValueError(f"{path}: spins must be -1 or +1")
+        raise ValueError(f"{where}: 'format_version' is {version}, but this version "
+                         f"of rbmfast reads only Ising file format {_FILE_FORMAT}")
+    L, field, algorithm = _check_file_settings(where, contents)
+    spins = _check_file_spins(where, contents["spins"], L)
+    n = spins.shape[0]
     for name in ("temperature_index", "temperature", "energy",
                  "abs_magnetisation", "chain"):
         if contents[name].shape != (n,):
-            raise ValueError(f"{path}: {name!r} has shape {contents[name].shape}, "
+            raise ValueError(f"{where}: {name!r} has shape {contents[name].shape}, "
                              f"expected ({n},)")
+    temperatures = _check_file_temperatures(where, contents["temperatures"])
+    index = _check_temperature_index(where, contents["temperature_index"],
+                                     temperatures)
+    updates_between = _check_updates_between(where, contents["updates_between"],
+                                             temperatures.size)
+    per_sample = _real_array(where, "temperature", contents["temperature"])
+    mismatch = ~np.isclose(per_sample, temperatures[index], rtol=1e-12, atol=0)
+    if mismatch.any():
+        row = int(np.flatnonzero(mismatch)[0])
+        raise ValueError(f"{where}: sample {row} has temperature {per_sample[row]} "
+                         f"but temperature_index {index[row]}, which is "
+                         f"{temperatures[index[row]]}")
+    chain = _integer_array(where, "chain", contents["chain"])
+    if chain.min() < 0:
+        raise ValueError(f"{where}: chain numbers must be >= 0, got {chain.min()}")
+    return IsingSamples(
+        spins=spins,
+        temperature_index=index,
+        temperature=per_sample,
+        energy=_real_array(where, "energy", contents["energy"]),
+        abs_magnetisation=_real_array(where, "abs_magnetisation",
+                                      contents["abs_magnetisation"]),
+        chain=chain,
+        temperatures=temperatures,
+        updates_between=updates_between,
+        L=L,
+        field=field,
+        algorithm=algorithm,
+    )
+
+
+def _check_file_settings(where, contents):
+    """Return the file's L, field and algorithm after checking them."""
+    L = contents["L"]
+    if not (_is_integer_scalar(L) and 2 <= L <= _ising.MAX_L):
+        raise ValueError(f"{where}: 'L' must be an integer in [2, {_ising.MAX_L}], "
+                         f"the lattice side, got {L.item()!r}; set it to the square "
+                         "root of the number of columns of 'spins'")
+    L = int(L)
+    field = contents["field"]
+    if field.dtype.kind not in "iuf" or not np.isfinite(field):
+        raise ValueError(f"{where}: 'field' must be a finite real number, the "
+                         f"external field h, got {field.item()!r}")
+    field = float(field)
     algorithm = str(contents["algorithm"])
-    if algorithm not in ("wolff", "metropolis"):
-        raise ValueError(f"{path}: algorithm must be 'wolff' or 'metropolis', got "
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"{where}: algorithm must be 'wolff' or 'metropolis', got "
                          f"{algorithm!r}")
-    temperatures = _check_file_temperatures(path, contents["temperatures"])
-    index = _integer_array(path, "temperature_index", contents["temperature_index"])
+    if algorithm == "wolff" and field != 0.0:
+        raise ValueError(f"{where}: 'field' is {field}, but the Wolff algorithm "
+                         "simulates only field 0; samples at a nonzero field need "
+                         "algorithm 'metropolis'")
+    return L, field, algorithm
+
+
+def _check_file_spins(where, spins, L):
+    """Return the file's spins as float32 after checking that they are -1 or +1."""
+    if spins.dtype.kind not in "iuf":
+        raise ValueError(f"{where}: 'spins' must be an integer or float array of -1 "
+                         f"and +1, got dtype {spins.dtype}")
+    if spins.ndim != 2 or spins.shape[1] != L * L:
+        raise ValueError(f"{where}: 'spins' must have shape (n, {L * L}) for L = {L}, "
+                         f"got {spins.shape}")
+    if spins.shape[0] == 0:
+        raise ValueError(f"{where} contains no samples")
+    bad = (spins != 1) & (spins != -1)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        raise ValueError(f"{where}: 'spins' must be -1 or +1, got {spins[row, column]} "
+                         f"at row {row}, column {column}")
+    return spins.astype(np.float32, copy=False)
+
+
+def _check_file_temperatures(where, temperatures):
+    """Return the file's temperatures as float64 after checking them."""
+    temperatures = _real_array(where, "temperatures", temperatures, finite=False)
+    if temperatures.ndim != 1 or temperatures.size == 0:
+        raise ValueError(f"{where}: 'temperatures' must be a non-empty 1-D array, got "
+                         f"shape {temperatures.shape}")
+    _check_temperature_values(temperatures, f"{where}: 'temperatures'")
+    check_distinct_temperatures(temperatures.tolist(), f"{where}: temperatures")
+    return temperatures
+
+
+def _check_updates_between(where, values, n_temperatures):
+    """Return the file's updates_between as int64 after checking them."""
+    values = _integer_array(where, "updates_between", values)
+    if values.shape != (n_temperatures,):
+        raise ValueError(f"{where}: 'updates_between' has shape {values.shape}, "
+                         f"expected ({n_temperatures},), one entry per temperature")
+    bad = np.flatnonzero(values < 1)
+    if bad.size:
+        raise ValueError(f"{where}: 'updates_between' must be >= 1, because a chain "
+                         f"runs at least one update between saved samples, got "
+                         f"{values[bad[0]]} at index {int(bad[0])}")
+    return values
+
+
+def _check_temperature_index(where, values, temperatures):
+    """Return temperature_index as int64 after checking that it fits `temperatures`."""
+    index = _integer_array(where, "temperature_index", values)
     if index.min() < 0 or index.max() >= temperatures.size:
-        raise ValueError(f"{path}: temperature_index must be in [0, "
+        raise ValueError(f"{where}: temperature_index must be in [0, "
                          f"{temperatures.size}), got values from {index.min()} to "
                          f"{index.max()}")
     counts = np.bincount(index, minlength=temperatures.size)
     if np.any(counts == 0):
         empty = temperatures[counts == 0].tolist()
-        raise ValueError(f"{path}: temperatures {empty} have no samples; every "
+        raise ValueError(f"{where}: temperatures {empty} have no samples; every "
                          "entry of 'temperatures' needs samples")
-    per_sample = contents["temperature"].astype(np.float64)
-    mismatch = ~np.isclose(per_sample, temperatures[index], rtol=1e-12, atol=0)
-    if mismatch.any():
-        row = int(np.flatnonzero(mismatch)[0])
-        raise ValueError(f"{path}: sample {row} has temperature {per_sample[row]} "
-                         f"but temperature_index {index[row]}, which is "
-                         f"{temperatures[index[row]]}")
-    chain = _integer_array(path, "chain", contents["chain"])
-    if chain.min() < 0:
-        raise ValueError(f"{path}: chain numbers must be >= 0, got {chain.min()}")
-    return IsingSamples(
-        spins=spins.astype(np.float32),
-        temperature_index=index,
-        temperature=per_sample,
-        energy=contents["energy"].astype(np.float64),
-        abs_magnetisation=contents["abs_magnetisation"].astype(np.float64),
-        chain=chain,
-        temperatures=temperatures,
-        updates_between=contents["updates_between"].astype(np.int64),
-        L=L,
-        field=float(contents["field"]),
-        algorithm=algorithm,
-    )
-
-
-def _check_file_temperatures(path, temperatures):
-    """Return the file's temperatures as float64 after checking them."""
-    temperatures = np.asarray(temperatures, dtype=np.float64)
-    if temperatures.ndim != 1 or temperatures.size == 0:
-        raise ValueError(f"{path}: 'temperatures' must be a non-empty 1-D array, got "
-                         f"shape {temperatures.shape}")
-    bad = ~(np.isfinite(temperatures) & (temperatures > 0))
-    if np.any(bad):
-        raise ValueError(f"{path}: temperatures must be finite and > 0, got "
-                         f"{temperatures[bad][0]}")
-    check_distinct_temperatures(temperatures.tolist(), f"{path}: temperatures")
-    return temperatures
+    return index
 
 
 def check_distinct_temperatures(values, where, error=ValueError):
@@ -580,13 +707,51 @@ def check_distinct_temperatures(values, where, error=ValueError):
         seen.add(value)
 
 
-def _integer_array(path, name, values):
+def _real_array(where, name, values, finite=True):
+    """Return `values` as float64; raise ValueError unless they are real numbers.
+
+    Booleans, complex numbers and strings are rejected, and with `finite`
+    so are nan and infinities.
+    """
+    values = np.asarray(values)
+    if values.dtype.kind not in "iuf":
+        raise ValueError(f"{where}: {name!r} must contain real numbers, got dtype "
+                         f"{values.dtype}")
+    values = values.astype(np.float64, copy=False)
+    if finite:
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise ValueError(f"{where}: {name!r} must be finite, got "
+                             f"{values.reshape(-1)[bad[0]]} at index {int(bad[0])}")
+    return values
+
+
+def _non_integers(values):
+    """Return a mask of the entries of a numeric array that are not int64 values."""
+    if values.dtype.kind == "i":
+        return np.zeros(values.shape, dtype=bool)
+    if values.dtype.kind == "u":
+        return values > np.iinfo(np.int64).max
+    # int64 holds the integers in [-2^63, 2^63).
+    with np.errstate(invalid="ignore"):
+        outside = (values < -2.0**63) | (values >= 2.0**63)
+        return ~np.isfinite(values) | (values != np.round(values)) | outside
+
+
+def _integer_array(where, name, values):
     """Return `values` as int64; raise ValueError for values that are not integers."""
     values = np.asarray(values)
-    if values.dtype.kind in "iu":
-        return values.astype(np.int64)
-    if values.dtype.kind != "f" or not np.all(np.isfinite(values)) or np.any(
-            values != np.round(values)):
-        raise ValueError(f"{path}: {name!r} must contain integers, got dtype "
+    if values.dtype.kind not in "iuf":
+        raise ValueError(f"{where}: {name!r} must contain integers, got dtype "
                          f"{values.dtype}")
+    bad = np.flatnonzero(_non_integers(values))
+    if bad.size:
+        raise ValueError(f"{where}: {name!r} must contain integers, got "
+                         f"{values.reshape(-1)[bad[0]]} at index {int(bad[0])}")
     return values.astype(np.int64)
+
+
+def _is_integer_scalar(value):
+    """Return whether the 0-d array `value` is an integer of integer dtype or a
+    float with an integral value."""
+    return value.dtype.kind in "iuf" and not _non_integers(value)
