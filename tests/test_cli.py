@@ -253,9 +253,9 @@ def test_overwrite_keeps_data_in_out(tmp_path, dataset, capsys):
 def test_failed_overwrite_keeps_old_run(run_copy, data_path, capsys):
     before = (run_copy / "model.rbm").read_bytes()
 
-    assert main(train_args(data_path, run_copy, "--overwrite", "--threads", "0")) == 2
+    assert main(train_args(data_path, run_copy, "--overwrite", "--lr", "-1")) == 2
 
-    assert_one_line_error(capsys.readouterr().err, "train", "n_threads")
+    assert_one_line_error(capsys.readouterr().err, "train", "lr", "-1")
     assert (run_copy / "model.rbm").read_bytes() == before
 
 

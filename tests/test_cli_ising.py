@@ -141,6 +141,27 @@ def test_report_without_constrained_units(tmp_path, capsys):
     assert not (out / "report" / "constrained_variances.png").exists()
 
 
+def test_report_without_free_units(tmp_path, capsys):
+    # every hidden unit constrained: nothing to clamp, but the model is saved
+    out = tmp_path / "run"
+    assert main(["train", *ISING_OPTIONS, *MODEL_OPTIONS, *REPORT_OPTIONS,
+                 "--n-free", "0", "--no-cost", "--out", str(out)]) == 0
+    assert "no free units" in capsys.readouterr().out
+    assert (out / "model.rbm").is_file()
+    metrics = json.loads((out / "report" / "metrics.json").read_text())
+    assert metrics["free_units_by_temperature"] is None
+    assert metrics["clamped_generation"] is None
+    assert metrics["constrained_variances"]["summary"]["free_spread_test_min"] is None
+    assert (out / "report" / "constrained_variances.png").is_file()
+    assert not (out / "report" / "clamped_samples.npy").exists()
+
+    sample = ["sample", "--model", str(out / "model.rbm"), "--clamp-class", "0",
+              "--out", str(tmp_path / "s.npy")]
+    assert main(sample) == 2
+    assert_one_line_error(capsys.readouterr().err, "sample", "no free hidden units",
+                          "without --clamp-class")
+
+
 def test_ising_train_from_file_without_cost(tmp_path, capsys):
     data = simulate_ising(6, [2.0, 3.0], 64, seed=2, n_chains=8, n_threads=1)
     path = tmp_path / "lattices.npz"
@@ -167,12 +188,19 @@ def test_ising_train_from_file_without_cost(tmp_path, capsys):
                                    "'1.5:x'"]),
     (["--temperatures", "1:2:0"], ["COUNT must be >= 1, got 0"]),
     (["--L", "1"], ["L must be >= 2, got 1"]),
-    (["--test-chains", "8"], ["has 8 chains", "n_test_chains = 8"]),
+    (["--test-chains", "8"], ["--test-chains must be between 1 and 7", "got 8"]),
     (["--visible", "binary"], ["--data ising needs --visible spin"]),
     (["--temperatures", "1.8,3.0,"], ["'1.8,3.0,' has an empty entry"]),
     (["--temperatures", "2.5"], ["at least 2 temperatures, got [2.5]"]),
     (["--temperatures", "2.0,3.0,2.0"], ["lists T = 2 twice"]),
     (["--label", "magnetisation"], ["unknown Ising label 'magnetisation'"]),
+    (["--temperatures", "1e-320,2"], ["1/T overflows", "use T >= 1e-308"]),
+    (["--ising-chains", "1"], ["--ising-chains must be >= 2", "got 1"]),
+    (["--test-chains", "0"], ["--test-chains must be between 1 and 7", "got 0"]),
+    (["--threads", "0"], ["--threads must be >= 1, got 0", "OMP_NUM_THREADS"]),
+    # 2999 Q_k and C, each 1024 x 1024 float64: 24,000 MiB, over the 1 GiB limit
+    (["--L", "32", "--temperatures", "1:3:3000"],
+     ["second-order matrices need 24000 MiB", "--Q-rank", "--lambda-Q 0"]),
 ])
 def test_ising_bad_option(tmp_path, capsys, options, fragments):
     out = tmp_path / "run"
@@ -180,6 +208,24 @@ def test_ising_bad_option(tmp_path, capsys, options, fragments):
     assert main(argv) == 2
     assert_one_line_error(capsys.readouterr().err, "train", *fragments)
     assert not out.exists()
+
+
+def test_file_test_chains_checked(tmp_path, capsys):
+    path = tmp_path / "lattices.npz"
+    save_ising(path, simulate_ising(4, [2.0, 3.0], 8, seed=1, n_chains=4,
+                                    n_threads=1))
+    assert main(["train", "--data", "ising", "--data-path", str(path),
+                 "--test-chains", "4", "--out", str(tmp_path / "run")]) == 2
+    assert_one_line_error(capsys.readouterr().err, "train",
+                          "--test-chains must be between 1 and 3", str(path))
+
+
+def test_unknown_option_names_subcommand(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["cost", *ISING_OPTIONS, "--bogus", "--out", str(tmp_path / "C")])
+    err = capsys.readouterr().err
+    assert err.startswith("usage: rbmfast cost")
+    assert "rbmfast cost: error: unrecognized arguments: --bogus" in err
 
 
 def test_ising_options_need_ising_data(tmp_path, capsys):
@@ -276,6 +322,21 @@ def test_cost_overwrite_replaces_outputs(tmp_path, cost_run):
     assert result["settings"]["lambda_Q"] == [10.0]
 
 
+def test_cost_interrupted_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import rbmfast.evaluation.empirical_cost as empirical
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(empirical, "empirical_cost", interrupt)
+    out = tmp_path / "C"
+    assert main(["cost", *ISING_OPTIONS, *COST_OPTIONS, "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("interrupted; nothing was written")
+    assert err.count("\n") == 1
+    assert not out.exists()
+
+
 def test_cost_keeps_foreign_files(tmp_path, capsys):
     out = tmp_path / "C"
     out.mkdir()
@@ -295,6 +356,7 @@ def test_cost_keeps_foreign_files(tmp_path, capsys):
     (["--lambda-Q", ""], ["--lambda-Q is empty"]),
     (["--n-free", "1,"], ["--n-free '1,' has an empty entry"]),
     (["--ais-betas", "1"], ["--ais-betas must be >= 2, got 1"]),
+    (["--ais-chains", "1"], ["--ais-chains must be >= 2, got 1"]),
     (["--jobs", "0"], ["--jobs must be >= 1, got 0"]),
     (["--temperatures", "-2"], ["temperatures must be finite and > 0"]),
 ])

@@ -4,7 +4,8 @@ import warnings
 import numpy as np
 import pytest
 
-from rbmfast.constraints import ConstraintGroup, Constraints, label_constraints
+from rbmfast.constraints import (ConstraintGroup, Constraints, check_second_order_size,
+                                 label_constraints)
 
 
 def random_q(n=12, k=2, seed=0):
@@ -239,6 +240,25 @@ def test_Q_memory_limit():
     y = np.arange(50) % 3
     with pytest.raises(ValueError, match="Q_rank"):
         label_constraints(x, y, 4, 1, lambda_Q=1.0, max_Q_bytes=1000)
+
+
+@pytest.mark.parametrize("Q_rank, relative_Q, n_matrices", [
+    (None, False, 2), (None, True, 3), (5, True, 1)])
+def test_second_order_size_counts_matrices(Q_rank, relative_Q, n_matrices):
+    # 40 x 40 float64 matrices take 12,800 bytes each
+    limit = 12_800 * n_matrices
+    check_second_order_size(40, 2, Q_rank, limit, relative_Q)
+    with pytest.raises(ValueError, match=f"{n_matrices} x 40 x 40 float64"):
+        check_second_order_size(40, 2, Q_rank, limit - 1, relative_Q)
+
+
+def test_second_order_size_low_rank_allowed():
+    check_second_order_size(40, 2, Q_rank=5, max_Q_bytes=1)
+
+
+def test_second_order_size_names_fix():
+    with pytest.raises(ValueError, match="limit of 0 MiB; use fewer classes"):
+        check_second_order_size(40, 2, max_Q_bytes=1, fix="use fewer classes")
 
 
 def test_Q_with_zero_lambda_warns():

@@ -224,7 +224,7 @@ def test_cost_rejects_settings(n_free, lambda_Q, message):
 
 
 def test_cost_rejects_large_Q_before_training():
-    with pytest.raises(ValueError, match="second-order matrices Q need"):
+    with pytest.raises(ValueError, match="second-order matrices need"):
         cost_configs(small_config(), [1], [1.0], n_classes=3, n_visible=10**5)
     assert len(cost_configs(small_config(Q_rank=2), [1], [1.0], n_classes=3,
                             n_visible=10**5)) == 2

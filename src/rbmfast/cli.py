@@ -202,6 +202,18 @@ def _config_from_args(args):
         n_threads=args.threads, rescale_hidden=args.rescale_hidden)
 
 
+def check_Q_size(config, n_sites, n_label_columns):
+    """Reject second-order matrices over the memory limit, naming CLI options."""
+    from rbmfast.constraints import check_second_order_size
+
+    if config.lambda_Q > 0:
+        n_flat = n_sites * (config.n_states if config.visible == "potts" else 1)
+        check_second_order_size(n_flat, n_label_columns, config.Q_rank,
+                                relative_Q=config.relative_Q,
+                                fix="pass --Q-rank R for rank-R matrices, or "
+                                    "--lambda-Q 0 for the first-order constraint only")
+
+
 OUTPUT_NAMES = (CONFIG_FILE, CHECKPOINT_FILE, MODEL_FILE, REPORT_DIR)
 
 
@@ -225,9 +237,9 @@ def _check_output(out, overwrite, resume, names=OUTPUT_NAMES, resumable=True):
         others = [name for name in entries
                   if name not in names and not name.startswith(".")]
         if others:
-            raise CliError(f"output directory {out} contains files that rbmfast did "
-                           f"not write ({', '.join(others[:5])}); choose a new or "
-                           "empty directory for --out")
+            raise CliError(f"output directory {out} contains files that this "
+                           f"command does not write ({', '.join(others[:5])}); "
+                           "choose a new or empty directory for --out")
         foreign = _foreign_outputs(out, names)
         if foreign:
             raise CliError(f"output directory {out} contains files that rbmfast did "
@@ -402,6 +414,10 @@ def cmd_train(args):
 
             report.update(report_options(args))
     config.validate()
+    if options["data"] == "ising" and not args.resume:
+        from rbmfast.cli_ising import check_before_simulation
+
+        check_before_simulation(options, config)
     (x, y, w), test, image_shape = load_data(options, config.visible, config.n_states)
     config.validate(len(x))
 
@@ -419,6 +435,7 @@ def cmd_train(args):
     else:
         constraints = None
         if config.n_free is not None:
+            check_Q_size(config, x.shape[1], len(np.unique(y)) - 1)
             # uniform statistics make the constraint hold on the data as
             # sampled, which the report's read-outs score
             cw = None if options.get("constraint_weights") == "uniform" else w
@@ -537,6 +554,9 @@ def cmd_sample(args):
         if not typical:
             raise CliError(f"{args.model} stores no class typical values; train with "
                            "a label to use --clamp-class")
+        if not meta.get("free_units"):
+            raise CliError(f"{args.model} has no free hidden units to clamp; sample "
+                           "without --clamp-class")
         if args.clamp_class not in typical:
             raise CliError(f"unknown class {args.clamp_class!r}; the model has "
                            f"classes {sorted(typical)}")
@@ -562,7 +582,7 @@ def cmd_evaluate(args):
     from rbmfast.evaluation.pseudolikelihood import reconstruction_error
     from rbmfast.io import load_model
     from rbmfast.layers import layer_name
-    from rbmfast.report import disentanglement_metrics, write_json
+    from rbmfast.report import disentanglement_metrics, json_ready, write_json
 
     if args.max_samples < 1:
         raise CliError(f"--max-samples must be >= 1, got {args.max_samples}")
@@ -597,7 +617,7 @@ def cmd_evaluate(args):
               f"{type(rbm.visible).__name__} visible units", file=sys.stderr)
     if constraints is not None:
         result.update(disentanglement_metrics(rbm, constraints, train[:2], test))
-    text = json.dumps(result, indent=2)
+    text = json.dumps(json_ready(result), indent=2, allow_nan=False)
     if args.out:
         write_json(args.out, result)
     print(text if not args.out else f"wrote {args.out}")
@@ -768,6 +788,9 @@ def build_parser():
     e.set_defaults(func=cmd_evaluate)
 
     add_cost_parser(sub)
+    # the subcommand parsers, so that main() reports an unknown option with
+    # the usage of the subcommand it was given to
+    parser.set_defaults(commands=sub.choices)
     return parser
 
 
@@ -801,8 +824,15 @@ def _attach_list_values(argv):
 def main(argv=None):
     """Run the command line; return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(_attach_list_values(argv))
+    args, unknown = build_parser().parse_known_args(_attach_list_values(argv))
+    if unknown:
+        args.commands[args.command].error(
+            f"unrecognized arguments: {' '.join(unknown)}")
     try:
+        threads = getattr(args, "threads", None)
+        if threads is not None and threads < 1:
+            raise CliError(f"--threads must be >= 1, got {threads}; leave it out to "
+                           "use OMP_NUM_THREADS or all cores")
         return args.func(args)
     except (CliError, ValueError, TypeError, OSError, ImportError, MemoryError,
             FloatingPointError) as error:

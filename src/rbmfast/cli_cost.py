@@ -15,10 +15,11 @@ its own outputs.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
+import dataclasses
 import functools
 import math
 import multiprocessing
+import signal
 import sys
 import time
 
@@ -52,7 +53,8 @@ def add_likelihood_options(parser):
 def likelihood_options(args):
     """Return the `held_out_log_likelihood` options of parsed `args`."""
     for flag, value, minimum in (("--max-states", args.max_states, 1),
-                                 ("--ais-chains", args.ais_chains, 1),
+                                 # the AIS error bars need two chains
+                                 ("--ais-chains", args.ais_chains, 2),
                                  ("--ais-betas", args.ais_betas, 2)):
         if value < minimum:
             raise ValueError(f"{flag} must be >= {minimum}, got {value}")
@@ -111,6 +113,12 @@ def cmd_cost(args):
     config.validate()
     likelihood = likelihood_options(args)
     options = cli._data_options(base_args)
+    if options["data"] == "ising":
+        from rbmfast.cli_ising import check_before_simulation
+
+        for strength in lambda_Q:
+            check_before_simulation(options, dataclasses.replace(
+                config, n_free=min(n_free), lambda_Q=strength))
     (x, y, w), (x_test, y_test), _ = cli.load_data(options, config.visible,
                                                    config.n_states)
     config.validate(len(x))
@@ -125,13 +133,21 @@ def cmd_cost(args):
                                   test=(x_test, y_test),
                                   temperatures=options["temperatures"],
                                   seed=config.seed, n_threads=config.n_threads)
+    created = not out.exists()
     cli._create_output(out, COST_OUTPUTS)
     start = time.perf_counter()
-    with _mapper(args.jobs, args.quiet) as map_function:
-        result = empirical_cost(config, x, y, x_test, n_free=n_free,
-                                lambda_Q=lambda_Q, test_labels=y_test, weights=w,
-                                likelihood=likelihood, map_function=map_function,
-                                extra=extra)
+    try:
+        with _mapper(args.jobs, args.quiet) as map_function:
+            result = empirical_cost(config, x, y, x_test, n_free=n_free,
+                                    lambda_Q=lambda_Q, test_labels=y_test, weights=w,
+                                    likelihood=likelihood, map_function=map_function,
+                                    extra=extra)
+    except KeyboardInterrupt:
+        if created and not any(out.iterdir()):
+            out.rmdir()
+        print(f"interrupted; nothing was written to {out}, and the runs finished so "
+              "far are not kept, so run the command again", file=sys.stderr)
+        return 130
     seconds = time.perf_counter() - start
     write_json(out / COST_FILE, {
         "settings": {"config": config.to_dict(), "data": options, "n_free": n_free,
@@ -160,6 +176,11 @@ def _parse_list(flag, text, kind):
     return values
 
 
+def _ignore_interrupt():
+    """Leave Ctrl-C to the parent, which stops the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class _mapper:
     """A map function over settings that prints a line per finished run."""
 
@@ -172,19 +193,24 @@ class _mapper:
             # Fresh interpreters: a child forked after this process has run
             # OpenMP code (the Ising simulation, for one) can hang in its
             # first parallel region.
-            self.pool = concurrent.futures.ProcessPoolExecutor(
-                self.jobs, mp_context=multiprocessing.get_context("spawn"))
+            self.pool = multiprocessing.get_context("spawn").Pool(
+                self.jobs, initializer=_ignore_interrupt)
         return self.map
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
         if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+            # after an error or Ctrl-C the running trainings are not waited for
+            if exc_type is None:
+                self.pool.close()
+            else:
+                self.pool.terminate()
+            self.pool.join()
         return False
 
     def map(self, function, configs):
         configs = list(configs)
-        results = self.pool.map(function, configs) if self.pool else map(function,
-                                                                           configs)
+        results = self.pool.imap(function, configs) if self.pool else map(function,
+                                                                            configs)
         for index, result in enumerate(results):
             if not self.quiet:
                 ll = result["log_likelihood"]

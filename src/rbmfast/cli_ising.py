@@ -13,6 +13,8 @@ first-order constraint q = 0 is empty and the second-order one
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["ISING_DEFAULTS", "IsingOptionError", "add_ising_options", "check_parsed",
@@ -112,10 +114,45 @@ def parse_temperatures(text):
         if not (np.isfinite(value) and value > 0):
             raise IsingOptionError(f"temperatures must be finite and > 0, got {value} "
                                    f"at index {index} of --temperatures {text!r}")
+        if not math.isfinite(1.0 / value):
+            raise IsingOptionError(f"temperature {value} at index {index} of "
+                                   f"--temperatures {text!r} is too small because "
+                                   "1/T overflows; use T >= 1e-308")
     from rbmfast.datasets.ising import check_distinct_temperatures
 
     check_distinct_temperatures(values, f"--temperatures {text!r}", IsingOptionError)
     return values
+
+
+def check_before_simulation(options, config):
+    """Reject simulation settings that would otherwise fail after the simulation.
+
+    Checks the chain counts and the memory of the second-order matrices,
+    which are known from L and the temperatures alone.  Does nothing for
+    data read from a file.
+    """
+    from rbmfast.cli import check_Q_size
+
+    if options.get("data_path"):
+        return
+    chains = _option(options, "ising_chains")
+    test_chains = _option(options, "test_chains")
+    if chains < 2:
+        raise IsingOptionError(f"--ising-chains must be >= 2, one for training and "
+                               f"one held out, got {chains}")
+    _check_test_chains(test_chains, chains, "--ising-chains")
+    temperatures = options["temperatures"]
+    if temperatures is None:
+        temperatures = parse_temperatures(ISING_DEFAULTS["temperatures"])
+    if config.n_free is not None:
+        check_Q_size(config, _option(options, "L") ** 2, len(temperatures) - 1)
+
+
+def _check_test_chains(test_chains, chains, source):
+    if not 1 <= test_chains < chains:
+        raise IsingOptionError(f"--test-chains must be between 1 and {chains - 1} "
+                               f"(the {chains} chains of {source} less one for "
+                               f"training), got {test_chains}")
 
 
 def load_ising_data(options, visible="spin"):
@@ -167,6 +204,11 @@ def load_ising_data(options, visible="spin"):
     options["L"] = int(data.L)
     options["temperatures"] = [float(t) for t in data.temperatures]
     options["test_chains"] = test_chains
+    if options.get("data_path"):
+        # the temperature with the fewest chains sets the limit
+        fewest = min(np.unique(data.chain[data.temperature_index == k]).size
+                     for k in range(len(data.temperatures)))
+        _check_test_chains(test_chains, fewest, f"the file {options['data_path']}")
     train_rows, test_rows = split_by_chain(data, test_chains)
     x, y = data.spins[train_rows], data.temperature_index[train_rows]
     if options.get("spin_flips", True):
@@ -230,34 +272,22 @@ def write_run_report(out_dir, rbm, constraints, train, test, config, options, re
 def print_summary(model_path, report_dir, metrics):
     """Print the main figures of an Ising report to stdout."""
     variances = metrics["constrained_variances"]["summary"]
-    readout = metrics["free_units_by_temperature"]["readout"]
-    generation = metrics["clamped_generation"]["summary"]
     lines = [
         f"wrote {model_path} and {report_dir}/metrics.json",
         f"constraint violation |q^T W_G|/(|q||W_G|): "
         f"{metrics['constraint_violation']:.2e}",
-        f"temperature read-out from (I, I^2) of the free units: "
-        f"{readout['free']['accuracy']:.3f}, within one temperature "
-        f"{readout['free']['within_one_temperature']:.3f} (majority rate "
-        f"{readout['free']['majority_rate']:.3f})",
     ]
-    if "constrained" in readout:
-        lines.append(f"the same from the constrained units: "
-                     f"{readout['constrained']['accuracy']:.3f}, within one "
-                     f"{readout['constrained']['within_one_temperature']:.3f}")
+    if metrics["free_units_by_temperature"] is None:
+        lines.append("no free units: nothing carries the temperature, and the "
+                     "report has no clamped samples")
+    else:
+        lines += _readout_lines(metrics["free_units_by_temperature"]["readout"])
     if variances is None:
         lines.append("no constrained units: every hidden unit is free")
     else:
         lines += _variance_lines(variances)
-    lines += [
-        f"clamped samples against data, mean |difference|: energy per spin "
-        f"{generation['energy_mean_abs_difference']:.3f}, |m| "
-        f"{generation['abs_magnetisation_mean_abs_difference']:.3f}",
-        f"energy per spin below independent spins of the same |m| (-2 m^2), "
-        f"mean over temperatures: clamped samples "
-        f"{generation['correlation_energy_clamped']:.3f}, data "
-        f"{generation['correlation_energy_simulated']:.3f}",
-    ]
+    if metrics["clamped_generation"] is not None:
+        lines += _clamped_lines(metrics["clamped_generation"]["summary"])
     cost = metrics.get("cost")
     if cost:
         difference = cost["difference"]
@@ -272,20 +302,48 @@ def print_summary(model_path, report_dir, metrics):
     print("\n".join(lines))
 
 
+def _readout_lines(readout):
+    lines = [f"temperature read-out from (I, I^2) of the free units: "
+             f"{readout['free']['accuracy']:.3f}, within one temperature "
+             f"{readout['free']['within_one_temperature']:.3f} (majority rate "
+             f"{readout['free']['majority_rate']:.3f})"]
+    if "constrained" in readout:
+        lines.append(f"the same from the constrained units: "
+                     f"{readout['constrained']['accuracy']:.3f}, within one "
+                     f"{readout['constrained']['within_one_temperature']:.3f}")
+    return lines
+
+
+def _clamped_lines(generation):
+    return [
+        f"clamped samples against data, mean |difference|: energy per spin "
+        f"{generation['energy_mean_abs_difference']:.3f}, |m| "
+        f"{generation['abs_magnetisation_mean_abs_difference']:.3f}",
+        f"energy per spin below independent spins of the same |m| (-2 m^2), "
+        f"mean over temperatures: clamped samples "
+        f"{generation['correlation_energy_clamped']:.3f}, data "
+        f"{generation['correlation_energy_simulated']:.3f}",
+    ]
+
+
 def _variance_lines(variances):
     """Return the summary lines of the constrained units' variance spreads."""
+    held_out = (f"held-out data: median {variances['spread_test_median']:.3g}, max "
+                f"{variances['spread_test_max']:.3g}, pooled "
+                f"{variances['spread_test_pooled']:.3g}; "
+                f"{variances['fraction_passed']:.0%} within tolerance (median "
+                f"{variances['tolerance_median']:.3g}); ")
+    if variances["free_spread_test_min"] is not None:
+        held_out += f"free units >= {variances['free_spread_test_min']:.3g}; "
+    held_out += (f"input standard deviation of the constrained units: median "
+                 f"{variances['input_std_constrained_median']:.3g}")
+    if variances["input_std_free"]:
+        held_out += (f" (free units "
+                     f"{', '.join(f'{v:.3g}' for v in variances['input_std_free'])})")
     return [
         f"variance spread of constrained units, training data: median "
         f"{variances['spread_train_median']:.3g}, max "
         f"{variances['spread_train_max']:.3g}, pooled "
         f"{variances['spread_train_pooled']:.3g}",
-        f"held-out data: median {variances['spread_test_median']:.3g}, max "
-        f"{variances['spread_test_max']:.3g}, pooled "
-        f"{variances['spread_test_pooled']:.3g}; "
-        f"{variances['fraction_passed']:.0%} "
-        f"within tolerance (median {variances['tolerance_median']:.3g}); free "
-        f"units >= {variances['free_spread_test_min']:.3g}; input standard "
-        f"deviation of the constrained units: median "
-        f"{variances['input_std_constrained_median']:.3g} (free units "
-        f"{', '.join(f'{v:.3g}' for v in variances['input_std_free'])})",
+        held_out,
     ]

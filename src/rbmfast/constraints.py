@@ -368,17 +368,15 @@ def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
             # one-hot entries lie in [0, 1]
             q, x_range = potts_label_covariance(x, n_states, U, w), 1.0
         q = _drop_rounding_columns(q, x.shape[0], x_range, U)
-    Q = factors = None
+    Q = factors = C = None
     if lambda_Q > 0:
         if n_states is not None:
             x = _potts_one_hot(x, n_states, max_Q_bytes)
-        Q, factors = _second_order(x, U, w, Q_rank, max_Q_bytes)
-    C = None
-    if relative_Q and lambda_Q > 0:
-        # one more n_visible x n_visible matrix, counted like a Q_k
-        check_second_order_size(x.shape[1], 1 if Q_rank is not None else U.shape[1] + 1,
-                                None, max_Q_bytes)
-        C = _weighted_covariance(x, w)
+        check_second_order_size(x.shape[1], U.shape[1], Q_rank, max_Q_bytes,
+                                relative_Q)
+        Q, factors = _second_order(x, U, w, Q_rank)
+        if relative_Q:
+            C = _weighted_covariance(x, w)
     group = ConstraintGroup(units, q=q, Q=Q, Q_factors=factors, lambda_Q=lambda_Q,
                             C=C)
     return Constraints([group], n_hidden)
@@ -401,25 +399,28 @@ def _free_units(n_hidden, n_free, free_units):
 
 
 def check_second_order_size(n_visible, n_label_columns, Q_rank=None,
-                            max_Q_bytes=DEFAULT_MAX_Q_BYTES):
-    """Raise ValueError when full Q matrices would exceed `max_Q_bytes`.
+                            max_Q_bytes=DEFAULT_MAX_Q_BYTES, relative_Q=False,
+                            fix="pass a low rank (Q_rank) or raise max_Q_bytes"):
+    """Raise ValueError when the full second-order matrices exceed `max_Q_bytes`.
 
-    `label_constraints` makes this check itself; call it to reject a
-    setting before any work.  Low-rank Q (`Q_rank` set) is never rejected.
+    The full matrices are one Q_k per label column unless `Q_rank` is set,
+    and the data covariance C of the relative penalty when `relative_Q`.
+    `label_constraints` makes this check itself; call it to reject a setting
+    before any work.  `fix` ends the message, so that a caller can name its
+    own options.
     """
-    full_bytes = 8 * n_label_columns * n_visible * n_visible
-    if Q_rank is None and full_bytes > max_Q_bytes:
+    n_matrices = (0 if Q_rank is not None else n_label_columns) + bool(relative_Q)
+    full_bytes = 8 * n_matrices * n_visible * n_visible
+    if full_bytes > max_Q_bytes:
         raise ValueError(
-            f"second-order matrices Q need {full_bytes / 2**20:.0f} MiB "
-            f"({n_label_columns} x {n_visible} x {n_visible} float64), over the "
-            f"limit of {max_Q_bytes / 2**20:.0f} MiB; pass a low rank (Q_rank) or "
-            "raise max_Q_bytes"
+            f"second-order matrices need {full_bytes / 2**20:.0f} MiB "
+            f"({n_matrices} x {n_visible} x {n_visible} float64), over the "
+            f"limit of {max_Q_bytes / 2**20:.0f} MiB; {fix}"
         )
 
 
-def _second_order(x, U, w, rank, max_bytes):
+def _second_order(x, U, w, rank):
     n, K = x.shape[1], U.shape[1]
-    check_second_order_size(n, K, rank, max_bytes)
     if rank is None:
         return np.stack([label_second_moment(x, U[:, k], w) for k in range(K)]), None
     if not 1 <= rank <= n:

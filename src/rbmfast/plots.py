@@ -138,8 +138,13 @@ def plot_input_histograms(
 
     n_columns = min(MAX_HISTOGRAM_COLUMNS, len(units))
     n_rows = math.ceil(len(units) / n_columns)
+    # the title is centred over the whole figure, the legend included, so it
+    # needs room on both sides of its centre (about 0.1 inch a character)
+    width = 2.6 * n_columns + 1.6
+    if title is not None:
+        width = max(width, 0.1 * len(title) + 3.2)
     figure = Figure(
-        figsize=(2.6 * n_columns + 1.6, 2.1 * n_rows + 0.4),
+        figsize=(width, 2.1 * n_rows + 0.4),
         dpi=DPI,
         layout="constrained",
     )

@@ -165,6 +165,7 @@ def plot_cost(result, path, title=None):
     """
     differences = result["differences"]
     n_visible = result["n_visible"]
+    plotted_spreads = []
     figure = Figure(figsize=(10, 4), dpi=DPI, layout="constrained")
     left, right = figure.subplots(1, 2)
     for n_free in sorted({d["n_free"] for d in differences}):
@@ -179,21 +180,40 @@ def plot_cost(result, path, title=None):
         spreads = [r["variance_spread"]["train"].get("constrained_median", np.nan)
                    for _, r in rows]
         right.plot(strengths, spreads, marker="o", label=f"{n_free} free")
+        plotted_spreads += spreads
     reference = result["unconstrained"]["variance_spread"]["train"]["all_median"]
     right.axhline(reference, color="black", linestyle="--", linewidth=1,
                   label="unconstrained, all units")
+    strengths = sorted({d["lambda_Q"] for d in differences})
     for axes in (left, right):
-        axes.set_xscale("symlog", linthresh=_linear_threshold(differences))
+        if len(strengths) > 1:
+            axes.set_xscale("symlog", linthresh=_linear_threshold(differences))
+        else:
+            # one value: a symlog axis around it would span ~1e-2
+            axes.set_xticks(strengths)
+            axes.set_xlim(strengths[0] - max(abs(strengths[0]), 1.0),
+                          strengths[0] + max(abs(strengths[0]), 1.0))
         axes.set_xlabel("lambda_Q")
         axes.grid(True, alpha=0.3)
         axes.legend(fontsize="small")
     left.axhline(0.0, color="black", linewidth=1)
     left.set_ylabel("held-out log-likelihood per site,\nconstrained - unconstrained")
     right.set_ylabel("median variance spread of\nconstrained units (training data)")
-    right.set_yscale("log")
+    if _spans_decade(plotted_spreads + [reference]):
+        right.set_yscale("log")
+    # the dashed line would otherwise widen the right panel's symlog range
+    # to negative lambda_Q
+    right.set_xlim(left.get_xlim())
     if title:
         figure.suptitle(title)
     return _save(figure, path)
+
+
+def _spans_decade(values):
+    """Return True when the positive finite `values` span a factor of 10 or more."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values) & (values > 0)]
+    return values.size > 1 and values.max() >= 10 * values.min()
 
 
 def _linear_threshold(differences):

@@ -14,6 +14,7 @@ them against their nearest natural sequences (rbmfast.report_protein).
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -29,15 +30,32 @@ from rbmfast.labels import encode_labels
 from rbmfast.random import Stream
 
 __all__ = ["disentanglement_metrics", "clamped_generation", "write_report",
-           "write_json"]
+           "json_ready", "write_json"]
+
+
+def json_ready(obj):
+    """Return `obj` with NaN and infinite floats replaced by None.
+
+    JSON (RFC 8259) has no such numbers.  Python's json module writes them
+    as bare NaN and Infinity, which strict parsers such as JavaScript's
+    JSON.parse reject, so they become null: a quantity that could not be
+    measured.
+    """
+    if isinstance(obj, dict):
+        return {key: json_ready(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(value) for value in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 def write_json(path, obj):
-    """Write `obj` as indented JSON to `path` atomically."""
+    """Write `obj` as indented JSON to `path` atomically (see `json_ready`)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2, sort_keys=False)
+        json.dump(json_ready(obj), f, indent=2, sort_keys=False, allow_nan=False)
         f.write("\n")
         f.flush()
         os.fsync(f.fileno())

@@ -183,7 +183,8 @@ def constrained_variance_statistics(rbm, constraints, train, test, temperatures,
             "spread_test_pooled": pooled["test"],
             "tolerance_median": float(np.median(tolerance)),
             "fraction_passed": float(passed.mean()),
-            "free_spread_test_min": float(free_spread_test.min()),
+            "free_spread_test_min": (float(free_spread_test.min())
+                                     if free.size else None),
             # held-out input standard deviations, all temperatures together:
             # constrained units far below the free ones hardly act on v
             "input_std_constrained_median": float(np.median(
@@ -218,6 +219,8 @@ def clamped_values(rbm, free_units, x, y, n_classes, n_threads=None):
     which are equally likely at zero field, would average to about 0.
     """
     free_units = np.asarray(free_units)
+    if free_units.size == 0:
+        return np.zeros((n_classes, 0))
     inputs = rbm.inputs_h_from_v(x)[:, free_units[0]]
     oriented = np.where((inputs >= 0)[:, None], x, -x)
     means = rbm.mean_h_from_v(oriented, n_threads)[:, free_units].astype(np.float64)
@@ -440,26 +443,50 @@ def write_ising_report(out_dir, rbm, constraints, train, test, temperatures, con
     metrics.update(generic)
     metrics["pseudolikelihood_per_site_test"] = float(
         pseudolikelihood(rbm, xt[:1000]).mean())
+    free = constraints.free_units
+    # Without free units nothing carries the temperature and nothing can be
+    # clamped: the free-unit statistics and the clamped samples are None.
     metrics["free_units_by_temperature"] = free_unit_statistics(
-        rbm, constraints, train, test, temperatures)
+        rbm, constraints, train, test, temperatures) if free.size else None
     variances = constrained_variance_statistics(rbm, constraints, train, test,
                                                 temperatures, seed=config.seed)
     metrics["constrained_variances"] = variances
-    generation, samples = ising_clamped_generation(
-        rbm, constraints, train, test, temperatures, n_per_class, n_steps,
-        config.seed, n_threads)
+    generation, samples = None, None
+    if free.size:
+        generation, samples = ising_clamped_generation(
+            rbm, constraints, train, test, temperatures, n_per_class, n_steps,
+            config.seed, n_threads)
     metrics["clamped_generation"] = generation
     if cost:
         metrics["cost"] = constraint_cost(rbm, constraints, config, train, test,
                                           likelihood)
 
-    figures = {}
+    figures = _input_figures(rbm, constraints, test, names, variances, temperatures,
+                             out_dir)
+    if generation is not None:
+        figures.update(_clamped_figures(generation, samples, temperatures, names,
+                                        n_per_class, L, out_dir))
+    if history:
+        keys = [k for k in history[0] if k not in ("epoch", "update")]
+        series = {k: [h.get(k) for h in history] for k in ["epoch"] + keys}
+        figures["training"] = plots.plot_training_curves(series,
+                                                         out_dir / "training.png")
+    metrics["figures"] = {k: Path(v).name for k, v in figures.items()}
+    write_json(out_dir / "metrics.json", metrics)
+    return metrics
+
+
+def _input_figures(rbm, constraints, test, names, variances, temperatures, out_dir):
+    """Plot the hidden inputs by temperature; return the figure paths by name."""
+    xt, yt = test
     inputs_test = rbm.inputs_h_from_v(xt)
     free = constraints.free_units
-    figures["input_histograms_free"] = plots.plot_input_histograms(
-        inputs_test, yt, free, out_dir / "input_histograms_free.png",
-        unit_names=[f"free unit {u}" for u in free], class_names=names,
-        title="Inputs of the free units by temperature (held-out data)")
+    figures = {}
+    if free.size:
+        figures["input_histograms_free"] = plots.plot_input_histograms(
+            inputs_test, yt, free, out_dir / "input_histograms_free.png",
+            unit_names=[f"free unit {u}" for u in free], class_names=names,
+            title="Inputs of the free units by temperature (held-out data)")
     shown = constraints.constrained_units[:12]
     if shown.size:
         figures["input_histograms_constrained"] = plots.plot_input_histograms(
@@ -471,6 +498,13 @@ def write_ising_report(out_dir, rbm, constraints, train, test, temperatures, con
             variances["free_variances_test"], out_dir / "constrained_variances.png",
             tolerance=variances["summary"]["tolerance_median"],
             title="Class-conditional input variances (held-out data)")
+    return figures
+
+
+def _clamped_figures(generation, samples, temperatures, names, n_per_class, L,
+                     out_dir):
+    """Plot and save the clamped samples; return the figure paths by name."""
+    figures = {}
     figures["clamped_observables"] = plots_ising.plot_clamped_observables(
         temperatures, generation["simulated"], generation["clamped"],
         out_dir / "clamped_observables.png", sweep=generation["sweep"],
@@ -483,11 +517,4 @@ def write_ising_report(out_dir, rbm, constraints, train, test, temperatures, con
         n_rows=len(temperatures), row_labels=names,
         title="Samples with the free units clamped to each temperature's value")
     np.save(out_dir / "clamped_samples.npy", samples)
-    if history:
-        keys = [k for k in history[0] if k not in ("epoch", "update")]
-        series = {k: [h.get(k) for h in history] for k in ["epoch"] + keys}
-        figures["training"] = plots.plot_training_curves(series,
-                                                         out_dir / "training.png")
-    metrics["figures"] = {k: Path(v).name for k, v in figures.items()}
-    write_json(out_dir / "metrics.json", metrics)
-    return metrics
+    return figures

@@ -69,7 +69,8 @@ def cost_configs(config, n_free, lambda_Q, n_classes=None, n_visible=None):
                                           Q_rank=rank)
             setting.validate()
             if strength > 0 and n_classes is not None and n_visible is not None:
-                check_second_order_size(n_visible, n_classes - 1, rank)
+                check_second_order_size(n_visible, n_classes - 1, rank,
+                                        relative_Q=config.relative_Q)
             configs.append(setting)
     return configs
 
