@@ -59,6 +59,7 @@ def test_ising_defaults_and_options_saved(ising_run):
     assert config["n_free"] == 1
     assert config["lambda_Q"] == 100.0
     assert config["relative_Q"] is True
+    assert config["periodic_lattice"] == [6, 6]
     assert data["L"] == 6
     assert data["temperatures"] == [1.8, 2.4, 3.2]
     assert data["spin_flips"] is True
@@ -169,7 +170,10 @@ def test_ising_train_from_file_without_cost(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "--data", "ising", "--data-path", str(path),
                  "--test-chains", "2", "--threads", "1", "--quiet", *MODEL_OPTIONS,
-                 *REPORT_OPTIONS, "--no-cost", "--out", str(out)]) == 0
+                 *REPORT_OPTIONS, "--no-cost", "--no-translation-average",
+                 "--out", str(out)]) == 0
+    config = json.loads((out / "config.json").read_text())["config"]
+    assert config["periodic_lattice"] is None
     saved = json.loads((out / "config.json").read_text())["data"]
     assert saved["temperatures"] == [2.0, 3.0]
     assert saved["L"] == 6
@@ -226,6 +230,13 @@ def test_unknown_option_names_subcommand(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("usage: rbmfast cost")
     assert "rbmfast cost: error: unrecognized arguments: --bogus" in err
+
+
+def test_translation_average_needs_ising_data(tmp_path, capsys):
+    assert main(["train", "--data", "npz", "--data-path", str(tmp_path / "x.npz"),
+                 "--translation-average", "--out", str(tmp_path / "run")]) == 2
+    assert_one_line_error(capsys.readouterr().err, "train",
+                          "--translation-average applies to --data ising only")
 
 
 def test_ising_options_need_ising_data(tmp_path, capsys):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rbmfast.constraints import (ConstraintGroup, Constraints, check_second_order_size,
-                                 label_constraints)
+                                 label_constraints, translation_average)
 
 
 def random_q(n=12, k=2, seed=0):
@@ -360,3 +360,77 @@ def test_small_real_q_kept():
     group = label_constraints(x[1:], y[1:], 6, n_free=1).groups[0]
     assert np.abs(group.q).max() > 1e-5
     assert group._basis.shape[1] > 0
+
+
+# -- translation averages on a periodic lattice ------------------------------------
+def shift_permutation(shape, shift):
+    """Return the site permutation of a periodic translation by `shift`."""
+    sites = np.arange(int(np.prod(shape))).reshape(shape)
+    return np.roll(sites, shift, axis=tuple(range(len(shape)))).ravel()
+
+
+def test_translation_average_matches_brute_force():
+    shape = (3, 4)
+    M = np.random.default_rng(20).normal(size=(12, 12))
+    shifts = [(a, b) for a in range(3) for b in range(4)]
+    expected = np.mean([M[np.ix_(p, p)] for p in
+                        (shift_permutation(shape, s) for s in shifts)], axis=0)
+
+    np.testing.assert_allclose(translation_average(M, shape), expected, atol=1e-12)
+
+
+def test_translation_average_keeps_invariant_matrix():
+    # a function of the periodic displacement is already translation invariant
+    shape = (4, 5)
+    coords = np.indices(shape).reshape(2, -1)
+    d = (coords[:, None, :] - coords[:, :, None]) % np.array(shape)[:, None, None]
+    M = np.cos(2 * np.pi * d[0] / 4) + 0.5 * np.cos(2 * np.pi * d[1] / 5)
+
+    np.testing.assert_allclose(translation_average(M, shape), M, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape, message", [
+    ((3, 3), "has 9 sites but the data have 12"),
+    ((0, 12), "positive lattice sides"),
+    ("ab", "positive lattice sides"),
+])
+def test_translation_average_bad_shape(shape, message):
+    with pytest.raises(ValueError, match=message):
+        translation_average(np.eye(12), shape)
+
+
+def test_label_constraints_average_over_lattice():
+    rng = np.random.default_rng(21)
+    x = rng.choice([-1.0, 1.0], size=(300, 12))
+    y = np.arange(300) % 3
+    plain = label_constraints(x, y, 4, 1, lambda_Q=1.0, relative_Q=True)
+    lattice = label_constraints(x, y, 4, 1, lambda_Q=1.0, relative_Q=True,
+                                periodic_lattice=(3, 4))
+    group, averaged = plain.groups[0], lattice.groups[0]
+
+    for k in range(2):
+        expected = translation_average(group.Q[k], (3, 4))
+        np.testing.assert_allclose(averaged.Q[k], expected, atol=1e-12)
+    np.testing.assert_allclose(averaged.C, translation_average(group.C, (3, 4)),
+                               atol=1e-12)
+    # the averaged q is uniform over the sites
+    assert np.ptp(averaged.q, axis=0).max() < 1e-12
+
+
+def test_label_constraints_lattice_low_rank():
+    rng = np.random.default_rng(22)
+    x = rng.choice([-1.0, 1.0], size=(200, 12))
+    y = np.arange(200) % 2
+    full = label_constraints(x, y, 4, 1, lambda_Q=1.0, periodic_lattice=(3, 4))
+    low = label_constraints(x, y, 4, 1, lambda_Q=1.0, Q_rank=12,
+                            periodic_lattice=(3, 4))
+    W = rng.normal(size=(12, 4))
+
+    assert low.penalty(W) == pytest.approx(full.penalty(W), rel=1e-10)
+
+
+def test_label_constraints_lattice_rejects_potts():
+    data = np.random.default_rng(23).integers(0, 3, (50, 4))
+    with pytest.raises(ValueError, match="not to Potts data"):
+        label_constraints(data, np.arange(50) % 2, 3, 1, lambda_Q=1.0, n_states=3,
+                          periodic_lattice=(2, 2))

@@ -198,6 +198,8 @@ def test_nonfinite_parameters_raise():
     (dict(Q_rank=3), "Q_rank = 3 has no effect"),
     (dict(n_free="2"), "n_free must be an integer"),
     (dict(method="foo"), "method"),
+    (dict(periodic_lattice=[4, 0]), "periodic_lattice must be a list of positive"),
+    (dict(periodic_lattice=(4, 5), lambda_Q=1.0), "has 20 sites but the data have 24"),
 ])
 def test_invalid_config_rejected(bad, match):
     x, y = labelled_data()
@@ -205,6 +207,18 @@ def test_invalid_config_rejected(bad, match):
     cfg = TrainConfig(**settings)
     with pytest.raises(ValueError, match=match):
         train(cfg, x, y)
+
+
+def test_periodic_lattice_config_trains():
+    x, y = labelled_data()
+    cfg = TrainConfig(n_hidden=6, n_epochs=1, batch_size=50, n_free=2, lambda_Q=1.0,
+                      periodic_lattice=[4, 6], seed=0)
+    _, constraints, _ = train(cfg, x, y)
+    Q = constraints.groups[0].Q[0]
+    # translation invariant: row 0 shifted by one lattice row is row 6
+    assert Q[6, 6] == pytest.approx(Q[0, 0])
+    assert Q[6, 7] == pytest.approx(Q[0, 1])
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
 
 
 @pytest.mark.parametrize("value", [0.5, 2.0, np.nan, np.inf])

@@ -121,6 +121,7 @@ def cmd_cost(args):
                 config, n_free=min(n_free), lambda_Q=strength))
     (x, y, w), (x_test, y_test), _ = cli.load_data(options, config.visible,
                                                    config.n_states)
+    config = cli.lattice_config(config, options, base_args.translation_average)
     config.validate(len(x))
     cost_configs(config, n_free, lambda_Q, len(encode_labels(y)[1]), x.shape[1])
 

@@ -38,7 +38,9 @@ class TrainConfig:
     `n_free` free hidden units (None: no constraint), `lambda_Q` for the
     second-order penalty, `Q_rank` for a low-rank Q, `relative_Q` to divide
     the penalty by the input variances of the constrained units (scale-free;
-    no effect when lambda_Q = 0).  `weight_scale` sets the
+    no effect when lambda_Q = 0), `periodic_lattice` (a shape such as
+    [16, 16]) to average the label statistics over the translations of the
+    periodic lattice that the visible units form.  `weight_scale` sets the
     initial weights, N(0, 1) weight_scale / sqrt(mean |v|^2).
     `rescale_hidden` rescales each real-valued hidden unit after every
     update so that its variance over the minibatch is 1 (None: on for
@@ -75,6 +77,7 @@ class TrainConfig:
     lambda_Q: float = 0.0
     Q_rank: int | None = None
     relative_Q: bool = False
+    periodic_lattice: list | None = None
     visible_gamma: float | None = None
     learn_visible_gamma: bool = True
     seed: int = 0
@@ -138,6 +141,8 @@ class TrainConfig:
         if not isinstance(self.relative_Q, (bool, np.bool_)):
             raise ValueError(f"relative_Q must be True or False, got "
                              f"{self.relative_Q!r}")
+        if self.periodic_lattice is not None:
+            self._validate_lattice()
         if self.Q_rank is not None and self.lambda_Q == 0:
             raise ValueError(f"Q_rank = {self.Q_rank} has no effect with lambda_Q = 0; "
                              "set lambda_Q > 0 or drop Q_rank")
@@ -176,6 +181,17 @@ class TrainConfig:
         if self.rescale_hidden is None:
             return self.hidden in ("relu", "drelu")
         return bool(self.rescale_hidden)
+    def _validate_lattice(self):
+        lattice = self.periodic_lattice
+        if not isinstance(lattice, (list, tuple)) or not lattice or not all(
+                isinstance(side, (int, np.integer)) and not isinstance(side, bool)
+                and side >= 1 for side in lattice):
+            raise ValueError(f"periodic_lattice must be a list of positive lattice "
+                             f"sides such as [16, 16], got {lattice!r}")
+        if self.visible == "potts":
+            raise ValueError("periodic_lattice applies to one value per site, not to "
+                             "Potts visible units; drop periodic_lattice")
+
     def _validate_visible_gamma(self):
         if not isinstance(self.learn_visible_gamma, (bool, np.bool_)):
             raise ValueError(f"learn_visible_gamma must be True or False, got "

@@ -26,7 +26,7 @@ from rbmfast.labels import check_weights, label_covariance_matrix, label_matrix
 from rbmfast.labels import label_second_moment, potts_label_covariance
 
 __all__ = ["ConstraintGroup", "Constraints", "label_constraints", "DEFAULT_MAX_Q_BYTES",
-           "check_second_order_size"]
+           "check_second_order_size", "translation_average"]
 
 #: largest float64 storage of the Q matrices that is built without a rank
 DEFAULT_MAX_Q_BYTES = 2**30
@@ -315,7 +315,7 @@ class Constraints:
 def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
                       free_units=None, lambda_Q=0.0, Q_rank=None,
                       max_Q_bytes=DEFAULT_MAX_Q_BYTES, first_order=True,
-                      n_states=None, relative_Q=False):
+                      n_states=None, relative_Q=False, periodic_lattice=None):
     """Build one constraint group on all hidden units but the free ones.
 
     Parameters
@@ -345,10 +345,23 @@ def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
     relative_Q : bool
         Divide the penalty by the input variances (`ConstraintGroup`, C):
         stores the weighted covariance of the data as well as Q.
+    periodic_lattice : sequence of int, optional
+        Shape of a periodic lattice whose sites are the visible units, in C
+        order (``(L, L)`` for L x L Ising lattices).  q, Q and C are then
+        averaged over the lattice translations (`translation_average`).
+        For data whose distribution is translation invariant this keeps
+        their expectations and removes most of their sampling noise, which
+        the penalty would otherwise fit.
     """
     x = np.asarray(data) if n_states is not None else np.asarray(data, np.float64)
     if x.ndim != 2:
         raise ValueError(f"data must be 2-D (n_samples, n_visible), got shape {x.shape}")
+    codes = None
+    if periodic_lattice is not None:
+        if n_states is not None:
+            raise ValueError("periodic_lattice applies to one value per site, not to "
+                             "Potts data; drop periodic_lattice")
+        codes = _displacement_codes(periodic_lattice, x.shape[1])
     w = check_weights(weights, x.shape[0])
     if np.ndim(labels) == 0 or len(labels) != x.shape[0]:
         raise ValueError(
@@ -367,6 +380,9 @@ def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
         else:
             # one-hot entries lie in [0, 1]
             q, x_range = potts_label_covariance(x, n_states, U, w), 1.0
+        if codes is not None:
+            # the translation average of a vector is its mean on every site
+            q = np.broadcast_to(q.mean(axis=0), q.shape).copy()
         q = _drop_rounding_columns(q, x.shape[0], x_range, U)
     Q = factors = C = None
     if lambda_Q > 0:
@@ -374,9 +390,11 @@ def label_constraints(data, labels, n_hidden, n_free=1, weights=None,
             x = _potts_one_hot(x, n_states, max_Q_bytes)
         check_second_order_size(x.shape[1], U.shape[1], Q_rank, max_Q_bytes,
                                 relative_Q)
-        Q, factors = _second_order(x, U, w, Q_rank)
+        Q, factors = _second_order(x, U, w, Q_rank, codes)
         if relative_Q:
             C = _weighted_covariance(x, w)
+            if codes is not None:
+                C = _average_over_translations(C, codes)
     group = ConstraintGroup(units, q=q, Q=Q, Q_factors=factors, lambda_Q=lambda_Q,
                             C=C)
     return Constraints([group], n_hidden)
@@ -419,15 +437,62 @@ def check_second_order_size(n_visible, n_label_columns, Q_rank=None,
         )
 
 
-def _second_order(x, U, w, rank):
+def translation_average(matrix, shape):
+    """Average an (N, N) matrix over the translations of a periodic lattice.
+
+    The result is M'[i, j] = mean over translations t of M[t(i), t(j)]:
+    entry (i, j) depends only on the displacement r_j - r_i, modulo the
+    lattice `shape` (N = prod(shape) sites in C order).  Memory: two N x N
+    index arrays (N = 4096 for a 64 x 64 lattice needs about 400 MB).
+    """
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"matrix must be square, got shape {matrix.shape}")
+    return _average_over_translations(matrix, _displacement_codes(shape,
+                                                                  matrix.shape[0]))
+
+
+def _displacement_codes(shape, n_sites):
+    """Return the (N, N) flat index of r_j - r_i, modulo the periodic `shape`."""
+    try:
+        shape = tuple(int(side) for side in shape)
+        valid = len(shape) > 0 and all(side >= 1 for side in shape)
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise ValueError(f"periodic_lattice must be a sequence of positive lattice "
+                         f"sides such as (16, 16), got {shape!r}")
+    if int(np.prod(shape)) != n_sites:
+        raise ValueError(f"periodic_lattice {shape} has {int(np.prod(shape))} sites "
+                         f"but the data have {n_sites} visible units; give the "
+                         "shape whose product is the number of visible units")
+    coords = np.indices(shape).reshape(len(shape), -1)
+    sides = np.array(shape)[:, None, None]
+    return np.ravel_multi_index((coords[:, None, :] - coords[:, :, None]) % sides,
+                                shape)
+
+
+def _average_over_translations(matrix, codes):
+    n = codes.shape[0]
+    by_displacement = np.bincount(codes.ravel(), weights=matrix.ravel(),
+                                  minlength=n) / n
+    return by_displacement[codes]
+
+
+def _second_order(x, U, w, rank, codes=None):
     n, K = x.shape[1], U.shape[1]
+
+    def moment(k):
+        Q = label_second_moment(x, U[:, k], w)
+        return Q if codes is None else _average_over_translations(Q, codes)
+
     if rank is None:
-        return np.stack([label_second_moment(x, U[:, k], w) for k in range(K)]), None
+        return np.stack([moment(k) for k in range(K)]), None
     if not 1 <= rank <= n:
         raise ValueError(f"Q_rank must be in 1..{n}, got {rank}")
     vectors, values = [], []
     for k in range(K):
-        s, V = np.linalg.eigh(label_second_moment(x, U[:, k], w))
+        s, V = np.linalg.eigh(moment(k))
         keep = np.argsort(-np.abs(s))[:rank]
         vectors.append(V[:, keep])
         values.append(s[keep])

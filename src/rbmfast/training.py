@@ -178,7 +178,8 @@ def train(config, data, labels=None, weights=None, callback=None, progress=False
         constraints = label_constraints(data, labels, config.n_hidden, config.n_free,
                                         weights=weights, lambda_Q=config.lambda_Q,
                                         Q_rank=config.Q_rank, n_states=config.n_states,
-                                        relative_Q=config.relative_Q)
+                                        relative_Q=config.relative_Q,
+                                        periodic_lattice=config.periodic_lattice)
     rbm = init_rbm(config, data, weights)
     state = fit(rbm, data, config, weights=weights, constraints=constraints,
                 callback=callback, progress=progress, stop_at_update=stop_at_update)
