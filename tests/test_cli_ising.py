@@ -348,6 +348,32 @@ def test_cost_interrupted_leaves_nothing(tmp_path, capsys, monkeypatch):
     assert not out.exists()
 
 
+def test_interrupt_outside_training_one_line(tmp_path, capsys, monkeypatch):
+    import rbmfast.cli_ising as cli_ising
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_ising, "load_ising_data", interrupt)
+    assert main(["train", *ISING_OPTIONS, "--out", str(tmp_path / "run")]) == 130
+    err = capsys.readouterr().err
+    assert err == "rbmfast train: interrupted\n"
+
+
+def test_interrupt_before_checkpoint_no_resume(tmp_path, capsys, monkeypatch):
+    import rbmfast.training as training
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "fit", interrupt)
+    out = tmp_path / "run"
+    assert main(["train", *ISING_OPTIONS, *MODEL_OPTIONS, "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "before the first checkpoint" in err
+    assert "--resume" not in err
+
+
 def test_cost_keeps_foreign_files(tmp_path, capsys):
     out = tmp_path / "C"
     out.mkdir()

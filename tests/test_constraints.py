@@ -393,10 +393,18 @@ def test_translation_average_keeps_invariant_matrix():
     ((3, 3), "has 9 sites but the data have 12"),
     ((0, 12), "positive lattice sides"),
     ("ab", "positive lattice sides"),
+    ((4.5, 4), "positive lattice sides"),
+    ((True, 12), "positive lattice sides"),
+    (("3", "4"), "positive lattice sides"),
 ])
 def test_translation_average_bad_shape(shape, message):
     with pytest.raises(ValueError, match=message):
         translation_average(np.eye(12), shape)
+
+
+def test_translation_average_rejects_complex():
+    with pytest.raises(ValueError, match="matrix must be real"):
+        translation_average(np.eye(4, dtype=complex), (2, 2))
 
 
 def test_label_constraints_average_over_lattice():

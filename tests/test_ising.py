@@ -817,3 +817,15 @@ def test_save_replaces_old_file(tmp_path):
     save_ising(path, simulate_ising(4, [1.5, 2.5], 4, n_equilibration=5))
     assert load_ising(path).temperatures.tolist() == [1.5, 2.5]
     assert sorted(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.parametrize("name, error, message", [
+    ("missing/x.npz", FileNotFoundError, "missing of .*x.npz does not exist"),
+    ("folder", IsADirectoryError, "is a folder"),
+])
+def test_save_ising_names_bad_path(tmp_path, name, error, message):
+    (tmp_path / "folder").mkdir()
+    data = simulate_ising(4, [2.0, 3.0], 4, seed=0, n_chains=2, n_threads=1)
+    with pytest.raises(error, match=message):
+        save_ising(tmp_path / name, data)
+    assert not list(tmp_path.glob("**/*.tmp"))

@@ -200,6 +200,7 @@ def test_nonfinite_parameters_raise():
     (dict(method="foo"), "method"),
     (dict(periodic_lattice=[4, 0]), "periodic_lattice must be a list of positive"),
     (dict(periodic_lattice=(4, 5), lambda_Q=1.0), "has 20 sites but the data have 24"),
+    (dict(periodic_lattice=[4, 5], n_free=None), "has 20 sites but the data have 24"),
 ])
 def test_invalid_config_rejected(bad, match):
     x, y = labelled_data()

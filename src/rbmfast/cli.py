@@ -474,8 +474,12 @@ def cmd_train(args):
         state = fit(rbm, x, config, weights=w, constraints=constraints, state=state,
                     callback=callback, progress=not args.quiet)
     except KeyboardInterrupt:
-        print(f"interrupted; resume with: rbmfast train --out {out} --resume",
-              file=sys.stderr)
+        if (out / CHECKPOINT_FILE).is_file():
+            print(f"interrupted; resume with: rbmfast train --out {out} --resume",
+                  file=sys.stderr)
+        else:
+            print(f"interrupted before the first checkpoint; start again with "
+                  f"--overwrite --out {out}", file=sys.stderr)
         return 130
     seconds = time.perf_counter() - start
     save_checkpoint(out / CHECKPOINT_FILE, rbm, constraints, state, config,
@@ -858,6 +862,11 @@ def main(argv=None):
             raise CliError(f"--threads must be >= 1, got {threads}; leave it out to "
                            "use OMP_NUM_THREADS or all cores")
         return args.func(args)
+    except KeyboardInterrupt:
+        # Ctrl-C outside training (simulating, loading, building Q): nothing
+        # to resume, and the output folder has at most config.json
+        print(f"rbmfast {args.command}: interrupted", file=sys.stderr)
+        return 130
     except (CliError, ValueError, TypeError, OSError, ImportError, MemoryError,
             FloatingPointError) as error:
         # user errors (bad data, settings, files) end in one line, not a traceback

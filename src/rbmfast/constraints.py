@@ -445,7 +445,10 @@ def translation_average(matrix, shape):
     lattice `shape` (N = prod(shape) sites in C order).  Memory: two N x N
     index arrays (N = 4096 for a 64 x 64 lattice needs about 400 MB).
     """
-    matrix = np.asarray(matrix, dtype=np.float64)
+    matrix = np.asarray(matrix)
+    if matrix.dtype.kind not in "iuf":
+        raise ValueError(f"matrix must be real, got dtype {matrix.dtype}")
+    matrix = matrix.astype(np.float64, copy=False)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"matrix must be square, got shape {matrix.shape}")
     return _average_over_translations(matrix, _displacement_codes(shape,
@@ -454,14 +457,14 @@ def translation_average(matrix, shape):
 
 def _displacement_codes(shape, n_sites):
     """Return the (N, N) flat index of r_j - r_i, modulo the periodic `shape`."""
-    try:
-        shape = tuple(int(side) for side in shape)
-        valid = len(shape) > 0 and all(side >= 1 for side in shape)
-    except (TypeError, ValueError):
-        valid = False
+    valid = (not isinstance(shape, (str, bytes)) and np.ndim(shape) == 1
+             and len(shape) > 0
+             and all(isinstance(side, (int, np.integer)) and not isinstance(side, bool)
+                     and side >= 1 for side in shape))
     if not valid:
         raise ValueError(f"periodic_lattice must be a sequence of positive lattice "
                          f"sides such as (16, 16), got {shape!r}")
+    shape = tuple(int(side) for side in shape)
     if int(np.prod(shape)) != n_sites:
         raise ValueError(f"periodic_lattice {shape} has {int(np.prod(shape))} sites "
                          f"but the data have {n_sites} visible units; give the "
@@ -487,7 +490,12 @@ def _second_order(x, U, w, rank, codes=None):
         return Q if codes is None else _average_over_translations(Q, codes)
 
     if rank is None:
-        return np.stack([moment(k) for k in range(K)]), None
+        # filled in place: stacking a list would hold every Q_k twice, which
+        # check_second_order_size does not count
+        Q = np.empty((K, n, n))
+        for k in range(K):
+            Q[k] = moment(k)
+        return Q, None
     if not 1 <= rank <= n:
         raise ValueError(f"Q_rank must be in 1..{n}, got {rank}")
     vectors, values = [], []

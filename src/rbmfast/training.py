@@ -170,6 +170,10 @@ def train(config, data, labels=None, weights=None, callback=None, progress=False
     """
     data = _check_data(data, config)
     config.validate(len(data))
+    lattice = config.periodic_lattice
+    if lattice is not None and int(np.prod(lattice)) != data.shape[1]:
+        raise ValueError(f"periodic_lattice {list(lattice)} has {int(np.prod(lattice))} "
+                         f"sites but the data have {data.shape[1]} visible units")
     constraints = None
     if config.n_free is not None:
         if labels is None:

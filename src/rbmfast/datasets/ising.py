@@ -497,6 +497,12 @@ def _write_atomically(path, write):
     NOTE: a symbolic link at `path` is replaced by the new file rather than
     written through, and the old file's permissions are not copied.
     """
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; give a file name for the Ising "
+                                "samples")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"folder {path.parent} of {path} does not exist; "
+                                "create it first")
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     try:
         with open(temporary, "xb") as file:
