@@ -22,6 +22,11 @@ MODEL_OPTIONS = ["--n-hidden", "6", "--epochs", "2", "--batch-size", "64",
 REPORT_OPTIONS = ["--n-per-class", "6", "--sample-steps", "10"]
 
 
+def raise_interrupt(*args, **kwargs):
+    """Stand in for a function that the user stops with Ctrl-C."""
+    raise KeyboardInterrupt
+
+
 def assert_one_line_error(err, command, *fragments):
     assert err.startswith(f"rbmfast {command}: error: ")
     assert err.count("\n") == 1
@@ -336,10 +341,7 @@ def test_cost_overwrite_replaces_outputs(tmp_path, cost_run):
 def test_cost_interrupted_leaves_nothing(tmp_path, capsys, monkeypatch):
     import rbmfast.evaluation.empirical_cost as empirical
 
-    def interrupt(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(empirical, "empirical_cost", interrupt)
+    monkeypatch.setattr(empirical, "empirical_cost", raise_interrupt)
     out = tmp_path / "C"
     assert main(["cost", *ISING_OPTIONS, *COST_OPTIONS, "--out", str(out)]) == 130
     err = capsys.readouterr().err
@@ -351,10 +353,7 @@ def test_cost_interrupted_leaves_nothing(tmp_path, capsys, monkeypatch):
 def test_interrupt_outside_training_one_line(tmp_path, capsys, monkeypatch):
     import rbmfast.cli_ising as cli_ising
 
-    def interrupt(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(cli_ising, "load_ising_data", interrupt)
+    monkeypatch.setattr(cli_ising, "load_ising_data", raise_interrupt)
     assert main(["train", *ISING_OPTIONS, "--out", str(tmp_path / "run")]) == 130
     err = capsys.readouterr().err
     assert err == "rbmfast train: interrupted\n"
@@ -363,10 +362,7 @@ def test_interrupt_outside_training_one_line(tmp_path, capsys, monkeypatch):
 def test_interrupt_before_checkpoint_no_resume(tmp_path, capsys, monkeypatch):
     import rbmfast.training as training
 
-    def interrupt(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(training, "fit", interrupt)
+    monkeypatch.setattr(training, "fit", raise_interrupt)
     out = tmp_path / "run"
     assert main(["train", *ISING_OPTIONS, *MODEL_OPTIONS, "--out", str(out)]) == 130
     err = capsys.readouterr().err
