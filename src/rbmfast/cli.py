@@ -863,8 +863,8 @@ def main(argv=None):
                            "use OMP_NUM_THREADS or all cores")
         return args.func(args)
     except KeyboardInterrupt:
-        # Ctrl-C outside training (simulating, loading, building Q): nothing
-        # to resume, and the output folder has at most config.json
+        # Ctrl-C while simulating, loading or building Q leaves nothing to
+        # resume, because the output folder has at most config.json.
         print(f"rbmfast {args.command}: interrupted", file=sys.stderr)
         return 130
     except (CliError, ValueError, TypeError, OSError, ImportError, MemoryError,

@@ -116,9 +116,10 @@ def cmd_cost(args):
     if options["data"] == "ising":
         from rbmfast.cli_ising import check_before_simulation
 
-        for strength in lambda_Q:
-            check_before_simulation(options, dataclasses.replace(
-                config, n_free=min(n_free), lambda_Q=strength))
+        # the setting with the most constrained units and a penalty needs the
+        # most memory for Q
+        check_before_simulation(options, dataclasses.replace(
+            config, n_free=min(n_free), lambda_Q=max(lambda_Q)))
     (x, y, w), (x_test, y_test), _ = cli.load_data(options, config.visible,
                                                    config.n_states)
     config = cli.lattice_config(config, options, base_args.translation_average)

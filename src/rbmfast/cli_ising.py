@@ -13,8 +13,6 @@ first-order constraint q = 0 is empty and the second-order one
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 __all__ = ["ISING_DEFAULTS", "IsingOptionError", "add_ising_options", "check_parsed",
@@ -110,16 +108,11 @@ def parse_temperatures(text):
                                    f"{text!r}") from None
     if not values:
         raise IsingOptionError(f"--temperatures {text!r} contains no temperature")
-    for index, value in enumerate(values):
-        if not (np.isfinite(value) and value > 0):
-            raise IsingOptionError(f"temperatures must be finite and > 0, got {value} "
-                                   f"at index {index} of --temperatures {text!r}")
-        if not math.isfinite(1.0 / value):
-            raise IsingOptionError(f"temperature {value} at index {index} of "
-                                   f"--temperatures {text!r} is too small because "
-                                   "1/T overflows; use T >= 1e-308")
-    from rbmfast.datasets.ising import check_distinct_temperatures
+    from rbmfast.datasets.ising import (check_distinct_temperatures,
+                                        check_temperature_values)
 
+    check_temperature_values(values, f"--temperatures {text!r}: temperatures",
+                             IsingOptionError)
     check_distinct_temperatures(values, f"--temperatures {text!r}", IsingOptionError)
     return values
 

@@ -189,7 +189,7 @@ def plot_cost(result, path, title=None):
         if len(strengths) > 1:
             axes.set_xscale("symlog", linthresh=_linear_threshold(differences))
         else:
-            # one value: a symlog axis around it would span ~1e-2
+            # one value: a symlog axis around it would span about 1e-2
             axes.set_xticks(strengths)
             axes.set_xlim(strengths[0] - max(abs(strengths[0]), 1.0),
                           strengths[0] + max(abs(strengths[0]), 1.0))

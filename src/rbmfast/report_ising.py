@@ -446,8 +446,10 @@ def write_ising_report(out_dir, rbm, constraints, train, test, temperatures, con
     free = constraints.free_units
     # Without free units nothing carries the temperature and nothing can be
     # clamped: the free-unit statistics and the clamped samples are None.
-    metrics["free_units_by_temperature"] = free_unit_statistics(
-        rbm, constraints, train, test, temperatures) if free.size else None
+    metrics["free_units_by_temperature"] = None
+    if free.size:
+        metrics["free_units_by_temperature"] = free_unit_statistics(
+            rbm, constraints, train, test, temperatures)
     variances = constrained_variance_statistics(rbm, constraints, train, test,
                                                 temperatures, seed=config.seed)
     metrics["constrained_variances"] = variances

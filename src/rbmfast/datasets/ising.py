@@ -28,6 +28,7 @@ __all__ = [
     "IsingSamples",
     "T_CRITICAL",
     "check_distinct_temperatures",
+    "check_temperature_values",
     "exact_energy_per_spin",
     "exact_magnetisation",
     "load_ising",
@@ -129,23 +130,27 @@ def _check_temperatures(temperatures, name="temperatures"):
     flat = values.reshape(-1)
     if flat.size == 0:
         raise ValueError(f"{name} must not be empty")
-    _check_temperature_values(flat, name)
+    check_temperature_values(flat, name)
     return values
 
 
-def _check_temperature_values(flat, name):
-    """Raise ValueError naming `name` unless every entry of the 1-D `flat` is
-    finite and > 0 and has a finite inverse, the kernels' beta."""
+def check_temperature_values(values, name, error=ValueError):
+    """Raise `error` naming `name` unless every temperature in `values` is valid.
+
+    A valid temperature is finite and > 0 and has a finite inverse, the
+    kernels' beta.
+    """
+    flat = np.asarray(values, dtype=np.float64).reshape(-1)
     bad = np.flatnonzero(~(np.isfinite(flat) & (flat > 0)))
     if bad.size:
-        raise ValueError(f"{name} must be finite and > 0, got {flat[bad[0]]} at "
-                         f"index {int(bad[0])}")
+        raise error(f"{name} must be finite and > 0, got {flat[bad[0]]} at "
+                    f"index {int(bad[0])}")
     with np.errstate(divide="ignore", over="ignore"):
         tiny = np.flatnonzero(~np.isfinite(1.0 / flat))
     if tiny.size:
-        raise ValueError(f"{name} contains T = {float(flat[tiny[0]])} at index "
-                         f"{int(tiny[0])}, which is too small because 1/T overflows "
-                         f"float64; use T >= {_MIN_TEMPERATURE:g}")
+        raise error(f"{name} contains T = {float(flat[tiny[0]])} at index "
+                    f"{int(tiny[0])}, which is too small because 1/T overflows "
+                    f"float64; use T >= {_MIN_TEMPERATURE:g}")
 
 
 def _check_arguments(L, temperatures, n_per_temperature, n_equilibration,
@@ -669,7 +674,7 @@ def _check_file_temperatures(where, temperatures):
     if temperatures.ndim != 1 or temperatures.size == 0:
         raise ValueError(f"{where}: 'temperatures' must be a non-empty 1-D array, got "
                          f"shape {temperatures.shape}")
-    _check_temperature_values(temperatures, f"{where}: 'temperatures'")
+    check_temperature_values(temperatures, f"{where}: 'temperatures'")
     check_distinct_temperatures(temperatures.tolist(), f"{where}: temperatures")
     return temperatures
 
@@ -738,7 +743,7 @@ def _non_integers(values):
         return np.zeros(values.shape, dtype=bool)
     if values.dtype.kind == "u":
         return values > np.iinfo(np.int64).max
-    # int64 holds the integers in [-2^63, 2^63).
+    # int64 represents the integers in [-2^63, 2^63).
     with np.errstate(invalid="ignore"):
         outside = (values < -2.0**63) | (values >= 2.0**63)
         return ~np.isfinite(values) | (values != np.round(values)) | outside
